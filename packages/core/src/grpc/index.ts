@@ -1,0 +1,10 @@
+/**
+ * Node-only gRPC plumbing shared by Weft's servers and clients.
+ * @packageDocumentation
+ */
+export { DEFAULT_MAX_MESSAGE_BYTES, HTTP2_WINDOW_BYTES, startGrpcServer } from './server.js';
+export type { GrpcServer, GrpcServerOptions } from './server.js';
+export { createWeftTransport } from './transport.js';
+export type { WeftTransport, WeftTransportOptions } from './transport.js';
+export { registerHealth, ServingStatus } from './health.js';
+export { waitForServing } from './wait.js';

@@ -1,0 +1,43 @@
+import type { Transport } from '@connectrpc/connect';
+import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
+import { DEFAULT_MAX_MESSAGE_BYTES, HTTP2_WINDOW_BYTES } from './server.js';
+
+/** Options of {@link createWeftTransport}. */
+export interface WeftTransportOptions {
+  /** Largest message sent or received. @default 256 MiB */
+  maxMessageBytes?: number;
+  /** CA certificate (PEM) to trust for `grpcs` addresses. */
+  ca?: string | Buffer;
+  /** Skip certificate verification (tests only). @default false */
+  insecureSkipVerify?: boolean;
+}
+
+/** A gRPC transport plus the HTTP/2 session it owns. */
+export interface WeftTransport {
+  readonly transport: Transport;
+  /** Closes the HTTP/2 session. */
+  close(): void;
+}
+
+/**
+ * A gRPC client transport over one HTTP/2 session to `baseUrl` (`http://host:port` or
+ * `https://host:port`), with no compression, large windows and a large session memory.
+ */
+export function createWeftTransport(baseUrl: string, options: WeftTransportOptions = {}): WeftTransport {
+  const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const nodeOptions = {
+    maxSessionMemory: 1024,
+    settings: { initialWindowSize: HTTP2_WINDOW_BYTES },
+    ...(options.ca ? { ca: options.ca } : {}),
+    ...(options.insecureSkipVerify ? { rejectUnauthorized: false } : {}),
+  };
+  const sessionManager = new Http2SessionManager(baseUrl, { idleConnectionTimeoutMs: 60_000 }, nodeOptions);
+  const transport = createGrpcTransport({
+    baseUrl,
+    sessionManager,
+    acceptCompression: [],
+    readMaxBytes: maxBytes,
+    writeMaxBytes: maxBytes,
+  });
+  return { transport, close: () => sessionManager.abort() };
+}
