@@ -5,6 +5,7 @@
  */
 export { Code, ConnectError, ConfigError, errorText, transportError } from './errors.js';
 export { hostPort, parseAddress } from './address.js';
+export { callerModule } from './caller.js';
 export type { Address } from './address.js';
 export {
   RESULTS_KEY,

@@ -1,0 +1,42 @@
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ConfigError } from '@weft/core';
+import { definingModuleOf, type Executor, isExecutorClass } from '@weft/executor-runtime';
+
+/** What `uses` may be: an Executor class or a module specifier `./file.ts#ExportName`. */
+export type Uses = (new (args?: any) => Executor) | string;
+
+/** Where a child process finds the executor class. */
+export interface UsesSpec {
+  module: string;
+  exportName: string;
+}
+
+/**
+ * Resolves `uses` to a module URL and export name. Relative specifiers resolve against `baseDir`;
+ * a class resolves to the module that defined it (recorded by its `@requests` decorators), or
+ * `fallbackModule` (the module that created the Flow) when it has none.
+ */
+export function resolveUses(uses: Uses, baseDir: string, fallbackModule: string | undefined): UsesSpec {
+  if (typeof uses === 'string') {
+    const m = /^(.+?)(?:#([A-Za-z_$][\w$]*))?$/.exec(uses.trim());
+    if (!m || !m[2]) {
+      throw new ConfigError(`uses '${uses}' is not valid: give a module and an export name, e.g. './encoder.ts#Encoder'`);
+    }
+    const file = m[1]!;
+    const url = file.startsWith('file://')
+      ? file
+      : pathToFileURL(isAbsolute(file) ? file : resolve(baseDir, file)).href;
+    return { module: url, exportName: m[2] };
+  }
+  if (!isExecutorClass(uses)) {
+    throw new ConfigError(`uses must be an Executor subclass or './file.ts#Export', got ${String(uses)}`);
+  }
+  const module = definingModuleOf(uses) ?? fallbackModule;
+  if (!module) {
+    throw new ConfigError(
+      `cannot tell which module defines Executor '${uses.name}': export it from a module and give uses as './file.ts#${uses.name}'`,
+    );
+  }
+  return { module, exportName: uses.name };
+}
