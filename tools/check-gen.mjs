@@ -9,7 +9,10 @@ if (gen.status !== 0) {
   console.error('check-gen: `buf generate` failed');
   process.exit(1);
 }
-const diff = spawnSync('git', ['status', '--porcelain', '--', 'packages/proto/src/gen'], { cwd: root, encoding: 'utf8' });
+const diff = spawnSync('git', ['status', '--porcelain', '--', 'packages/proto/src/gen'], {
+  cwd: root,
+  encoding: 'utf8',
+});
 if (diff.stdout.trim()) {
   console.error('check-gen: generated code differs from proto/*.proto; run `npm run generate` and commit:');
   console.error(diff.stdout);

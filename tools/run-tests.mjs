@@ -7,7 +7,11 @@ import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const projectDirs = ['packages', 'examples']
-  .flatMap((d) => readdirSync(join(root, d), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(root, d, e.name)))
+  .flatMap((d) =>
+    readdirSync(join(root, d), { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => join(root, d, e.name)),
+  )
   .filter((dir) => existsSync(join(dir, 'package.json')));
 
 for (const dir of projectDirs) rmSync(join(dir, '.test-results'), { recursive: true, force: true });

@@ -55,7 +55,8 @@ export class Client {
   constructor(options: ClientOptions | string) {
     if (typeof options === 'string') {
       const a = parseAddress(options);
-      if (a.scheme !== 'grpc') throw new ConfigError(`protocol '${a.scheme}' is not supported by this client yet; use grpc://`);
+      if (a.scheme !== 'grpc')
+        throw new ConfigError(`protocol '${a.scheme}' is not supported by this client yet; use grpc://`);
       this.host = a.host;
       this.port = a.port;
       this.tls = a.tls;
@@ -98,7 +99,10 @@ export class Client {
         yield req;
       }
     };
-    for await (const res of this.#client().call(requests(), { signal: options.signal, timeoutMs: options.timeoutMs })) {
+    for await (const res of this.#client().call(requests(), {
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+    })) {
       if (isErrorResponse(res)) throw new ExecutorError(res);
       byId.set(res.header?.requestId ?? '', res);
     }

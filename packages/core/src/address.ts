@@ -24,13 +24,19 @@ const SCHEMES: Record<string, { scheme: Address['scheme']; tls: boolean }> = {
 export function parseAddress(text: string): Address {
   const m = /^(?:([a-z]+):\/\/)?(\[[^\]]+\]|[^:/]+):(\d+)\/?$/.exec(text.trim());
   if (!m) {
-    throw new ConfigError(`address '${text}' is not valid: expected host:port or scheme://host:port (grpc, grpcs, http, https, ws, wss)`);
+    throw new ConfigError(
+      `address '${text}' is not valid: expected host:port or scheme://host:port (grpc, grpcs, http, https, ws, wss)`,
+    );
   }
   const schemeText = m[1] ?? 'grpc';
   const s = SCHEMES[schemeText];
-  if (!s) throw new ConfigError(`address '${text}': unknown scheme '${schemeText}'; use grpc, grpcs, http, https, ws or wss`);
+  if (!s)
+    throw new ConfigError(
+      `address '${text}': unknown scheme '${schemeText}'; use grpc, grpcs, http, https, ws or wss`,
+    );
   const port = Number(m[3]);
-  if (port < 1 || port > 65535) throw new ConfigError(`address '${text}': port ${port} is out of range 1–65535`);
+  if (port < 1 || port > 65535)
+    throw new ConfigError(`address '${text}': port ${port} is out of range 1–65535`);
   return { host: m[2]!.replace(/^\[|\]$/g, ''), port, ...s };
 }
 

@@ -60,7 +60,10 @@ export function requestDocs(req: DataRequestProto): DocumentArray {
 
 /** Replaces the documents of a request. */
 export function setRequestDocs(req: DataRequestProto, docs: DocumentArray): void {
-  req.data = { $typeName: 'jina.DataRequestProto.DataContentProto', documents: { case: 'docs', value: docs.toProto() } };
+  req.data = {
+    $typeName: 'jina.DataRequestProto.DataContentProto',
+    documents: { case: 'docs', value: docs.toProto() },
+  };
 }
 
 /** The request's endpoint (`'/'` when unset). */

@@ -36,7 +36,11 @@ export interface DocumentInit {
   metadata?: JsonObject;
 }
 
-type Content = { kind: 'text'; value: string } | { kind: 'blob'; value: Uint8Array } | { kind: 'tensor'; value: Tensor } | undefined;
+type Content =
+  | { kind: 'text'; value: string }
+  | { kind: 'blob'; value: Uint8Array }
+  | { kind: 'tensor'; value: Tensor }
+  | undefined;
 
 /**
  * One document: the unit of data in Weft. Content is one of `text`, `blob` or `tensor`.

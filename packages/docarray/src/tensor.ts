@@ -15,7 +15,19 @@ export type TensorData =
   | BigUint64Array;
 
 /** The NumPy dtype strings of the wire format (little-endian forms; `>` prefixes are read too). */
-export type DType = '<f2' | '<f4' | '<f8' | '|i1' | '|u1' | '<i2' | '<u2' | '<i4' | '<u4' | '<i8' | '<u8' | '|b1';
+export type DType =
+  | '<f2'
+  | '<f4'
+  | '<f8'
+  | '|i1'
+  | '|u1'
+  | '<i2'
+  | '<u2'
+  | '<i4'
+  | '<u4'
+  | '<i8'
+  | '<u8'
+  | '|b1';
 
 interface DTypeInfo {
   kind: 'f' | 'i' | 'u' | 'b';
@@ -139,7 +151,9 @@ export class Tensor {
   constructor(data: TensorData, shape?: readonly number[], dtype?: DType) {
     const s = shape ?? [data.length];
     if (product(s) !== data.length) {
-      throw new TensorError(`shape [${s.join(', ')}] holds ${product(s)} elements but the data has ${data.length}`);
+      throw new TensorError(
+        `shape [${s.join(', ')}] holds ${product(s)} elements but the data has ${data.length}`,
+      );
     }
     this.data = data;
     this.shape = [...s];
@@ -154,8 +168,11 @@ export class Tensor {
       shape.push(probe.length);
       probe = probe[0];
     }
-    const flat = (Array.isArray(values) ? (values as unknown[]).flat(Number.POSITIVE_INFINITY) : [values]) as number[];
-    if (flat.length !== product(shape)) throw new TensorError('nested lists are ragged: every row must have the same length');
+    const flat = (
+      Array.isArray(values) ? (values as unknown[]).flat(Number.POSITIVE_INFINITY) : [values]
+    ) as number[];
+    if (flat.length !== product(shape))
+      throw new TensorError('nested lists are ragged: every row must have the same length');
     const { info } = parseDType(dtype);
     const data = info.make(flat.length);
     if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
@@ -227,7 +244,10 @@ export class Tensor {
   /** The wire message (`cls_name` is always `numpy` so that Python readers keep it). */
   toProto(): NdArrayProto {
     return create(NdArrayProtoSchema, {
-      content: { case: 'dense', value: { buffer: this.toBuffer(), shape: [...this.shape], dtype: this.dtype } },
+      content: {
+        case: 'dense',
+        value: { buffer: this.toBuffer(), shape: [...this.shape], dtype: this.dtype },
+      },
       clsName: 'numpy',
     });
   }

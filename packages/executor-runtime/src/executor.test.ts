@@ -1,6 +1,13 @@
-import { DocumentArray } from '@weft/docarray';
+import type { DocumentArray } from '@weft/docarray';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ENDPOINT, Executor, ExecutorDefinitionError, bindingsOf, definingModuleOf, requests } from './index.js';
+import {
+  DEFAULT_ENDPOINT,
+  Executor,
+  ExecutorDefinitionError,
+  bindingsOf,
+  definingModuleOf,
+  requests,
+} from './index.js';
 
 describe('@requests', () => {
   it('binds named endpoints and the default handler', () => {
@@ -70,5 +77,17 @@ describe('@requests', () => {
       a(_docs: DocumentArray) {}
     }
     expect(definingModuleOf(E)).toMatch(/executor\.test\.ts$/);
+  });
+});
+
+describe('definingModuleOf', () => {
+  it('does not report a base class module for an undecorated subclass', () => {
+    class Base extends Executor {
+      @requests()
+      a(_docs: DocumentArray) {}
+    }
+    class Sub extends Base {}
+    expect(definingModuleOf(Base)).toBeDefined();
+    expect(definingModuleOf(Sub)).toBeUndefined();
   });
 });

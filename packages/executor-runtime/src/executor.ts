@@ -3,8 +3,6 @@ import type { DocumentArray } from '@weft/docarray';
 import { callerModule } from '@weft/core';
 import { metadataOf } from './metadata.js';
 
-
-
 const BINDINGS = Symbol.for('weft.requests');
 const MODULE = Symbol.for('weft.module');
 
@@ -28,6 +26,7 @@ export interface RequestContext {
 }
 
 /** A handler's return value: new docs, nothing (docs mutated in place), or a plain results object. */
+// biome-ignore lint/suspicious/noConfusingVoidType: handlers may be declared as returning void
 export type HandlerResult = DocumentArray | JsonObject | undefined | void;
 
 /** A method bound to endpoints with {@link requests}. */
@@ -63,22 +62,30 @@ export class ExecutorDefinitionError extends Error {
  */
 export function requests(options: RequestsOptions = {}) {
   const endpoints =
-    options.on === undefined ? [DEFAULT_ENDPOINT] : typeof options.on === 'string' ? [options.on] : [...options.on];
+    options.on === undefined
+      ? [DEFAULT_ENDPOINT]
+      : typeof options.on === 'string'
+        ? [options.on]
+        : [...options.on];
   for (const e of endpoints) {
     if (typeof e !== 'string' || e.length === 0) {
-      throw new ExecutorDefinitionError(`@requests: endpoint ${JSON.stringify(e)} must be a non-empty string such as '/index'`);
+      throw new ExecutorDefinitionError(
+        `@requests: endpoint ${JSON.stringify(e)} must be a non-empty string such as '/index'`,
+      );
     }
   }
   const definedIn = callerModule(import.meta.url);
   return <T extends Handler>(method: T, context: ClassMethodDecoratorContext): T => {
-    if (context.static) throw new ExecutorDefinitionError(`@requests cannot bind static method ${String(context.name)}`);
+    if (context.static)
+      throw new ExecutorDefinitionError(`@requests cannot bind static method ${String(context.name)}`);
     const meta = context.metadata as Record<PropertyKey, unknown>;
     if (!Object.hasOwn(meta, BINDINGS)) meta[BINDINGS] = [];
     const own = meta[BINDINGS] as Binding[];
     for (const endpoint of endpoints) {
       const taken = own.find((b) => b.endpoint === endpoint);
       if (taken) {
-        const what = endpoint === DEFAULT_ENDPOINT ? 'the default handler (bare @requests())' : `endpoint '${endpoint}'`;
+        const what =
+          endpoint === DEFAULT_ENDPOINT ? 'the default handler (bare @requests())' : `endpoint '${endpoint}'`;
         throw new ExecutorDefinitionError(
           `${what} is bound twice: by ${String(taken.method)} and ${String(context.name)}; bind each endpoint once`,
         );
@@ -105,7 +112,10 @@ export function bindingsOf(cls: Function): Map<string, string | symbol> {
 
 /** The file URL of the module that defined a decorated Executor class, when known. */
 export function definingModuleOf(cls: Function): string | undefined {
-  return metadataOf(cls)?.[MODULE] as string | undefined;
+  // Only the class's own metadata counts: an undecorated subclass would otherwise report its base's module.
+  if (!Object.hasOwn(cls, Symbol.metadata as symbol)) return undefined;
+  const meta = metadataOf(cls);
+  return meta && Object.hasOwn(meta, MODULE) ? (meta[MODULE] as string) : undefined;
 }
 
 /** Descriptive metadata of an executor (Jina's `metas`). */

@@ -5,5 +5,7 @@
 
 /** Reads the decorator metadata object of a class, if any. */
 export function metadataOf(cls: object): Record<PropertyKey, unknown> | undefined {
-  return (cls as Record<symbol, Record<PropertyKey, unknown> | undefined>)[Symbol.metadata as symbol] ?? undefined;
+  return (
+    (cls as Record<symbol, Record<PropertyKey, unknown> | undefined>)[Symbol.metadata as symbol] ?? undefined
+  );
 }

@@ -10,7 +10,14 @@ import {
   JinaSingleDataRequestRPC,
 } from '@weft/proto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Executor, type RequestContext, parametersFor, requests, serveExecutor, type Worker } from './index.js';
+import {
+  Executor,
+  type RequestContext,
+  parametersFor,
+  requests,
+  serveExecutor,
+  type Worker,
+} from './index.js';
 
 class Echo extends Executor {
   @requests({ on: '/upper' })
@@ -48,13 +55,17 @@ async function start(cls: new () => Executor = Echo) {
 describe('serveExecutor', () => {
   it('runs the bound handler and returns the mutated docs', async () => {
     const c = await start();
-    const res = await c.process_single_data(createDataRequest({ endpoint: '/upper', docs: new DocumentArray([{ text: 'ab' }]) }));
+    const res = await c.process_single_data(
+      createDataRequest({ endpoint: '/upper', docs: new DocumentArray([{ text: 'ab' }]) }),
+    );
     expect(requestDocs(res).texts).toEqual(['AB']);
   });
 
   it('replaces docs when the handler returns a DocumentArray', async () => {
     const c = await start();
-    const res = await c.process_single_data(createDataRequest({ endpoint: '/replace', docs: DocumentArray.empty(3) }));
+    const res = await c.process_single_data(
+      createDataRequest({ endpoint: '/replace', docs: DocumentArray.empty(3) }),
+    );
     expect(requestDocs(res).texts).toEqual(['new']);
   });
 
@@ -89,7 +100,9 @@ describe('serveExecutor', () => {
     expect(res.header?.status?.exception?.executor).toBe('echo');
     expect(res.header?.status?.exception?.stacks.length).toBeGreaterThan(0);
     expect(trailer?.get('is-error')).toBe('true');
-    const ok = await c.process_single_data(createDataRequest({ endpoint: '/upper', docs: new DocumentArray([{ text: 'x' }]) }));
+    const ok = await c.process_single_data(
+      createDataRequest({ endpoint: '/upper', docs: new DocumentArray([{ text: 'x' }]) }),
+    );
     expect(isErrorResponse(ok)).toBe(false);
   });
 
@@ -123,7 +136,11 @@ describe('serveExecutor', () => {
 
 describe('parametersFor', () => {
   it('keeps own prefixed keys without the prefix and drops other executors’ keys', () => {
-    expect(parametersFor({ a: 1, me__b: 2, you__c: 3, __results__: {} }, 'me')).toEqual({ a: 1, b: 2, __results__: {} });
+    expect(parametersFor({ a: 1, me__b: 2, you__c: 3, __results__: {} }, 'me')).toEqual({
+      a: 1,
+      b: 2,
+      __results__: {},
+    });
   });
   it('lets an own prefixed key override the shared one', () => {
     expect(parametersFor({ k: 'shared', me__k: 'own' }, 'me')).toEqual({ k: 'own' });

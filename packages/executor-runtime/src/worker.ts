@@ -1,5 +1,5 @@
 import { create, type JsonObject } from '@bufbuild/protobuf';
-import { type ConnectRouter, type HandlerContext } from '@connectrpc/connect';
+import type { ConnectRouter, HandlerContext } from '@connectrpc/connect';
 import { DocumentArray } from '@weft/docarray';
 import { RESULTS_KEY, errorStatus, requestDocs, requestEndpoint, setRequestDocs } from '@weft/core';
 import { type GrpcServer, registerHealth, ServingStatus, startGrpcServer } from '@weft/core/grpc';
@@ -14,7 +14,7 @@ import {
 } from '@weft/proto';
 import {
   DEFAULT_ENDPOINT,
-  Executor,
+  type Executor,
   type ExecutorMetas,
   type RequestContext,
   type RuntimeArgs,
@@ -23,11 +23,12 @@ import {
 } from './executor.js';
 import { Mutex } from './mutex.js';
 
-
 /** Options of {@link serveExecutor}. */
 export interface WorkerOptions {
   /** The Executor class to serve. */
-  uses: new (args?: any) => Executor;
+  uses: new (
+    args?: any,
+  ) => Executor;
   /** Arguments for the executor's constructor (`uses_with`). @default `{}` */
   usesWith?: Record<string, unknown>;
   /** Metas (`uses_metas`). */

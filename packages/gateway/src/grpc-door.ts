@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { type ConnectRouter, ConnectError } from '@connectrpc/connect';
-import { registerHealth, ServingStatus } from '@weft/core/grpc';
+import { registerHealth, type ServingStatus } from '@weft/core/grpc';
 import {
   type DataRequestProto,
   EndpointsProtoSchema,
@@ -42,16 +42,19 @@ export function grpcDoorRoutes(topology: Topology, options: GrpcDoorOptions) {
             for await (const req of requests) {
               while (inFlight >= prefetch) await new Promise<void>((r) => (slot = r));
               inFlight++;
-              topology.process(req, ctx.signal).then(
-                (res) => out.push(res),
-                (err) => out.fail(ConnectError.from(err)),
-              ).finally(() => {
-                inFlight--;
-                const s = slot;
-                slot = undefined;
-                s?.();
-                finish();
-              });
+              topology
+                .process(req, ctx.signal)
+                .then(
+                  (res) => out.push(res),
+                  (err) => out.fail(ConnectError.from(err)),
+                )
+                .finally(() => {
+                  inFlight--;
+                  const s = slot;
+                  slot = undefined;
+                  s?.();
+                  finish();
+                });
             }
             inputDone = true;
             finish();
@@ -68,7 +71,8 @@ export function grpcDoorRoutes(topology: Topology, options: GrpcDoorOptions) {
     router.service(JinaDiscoverEndpointsRPC, {
       async endpoint_discovery() {
         const all = new Set<string>();
-        for (const name of topology.deployments) for (const e of (await topology.endpointsOf(name)) ?? []) all.add(e);
+        for (const name of topology.deployments)
+          for (const e of (await topology.endpointsOf(name)) ?? []) all.add(e);
         return create(EndpointsProtoSchema, { endpoints: [...all] });
       },
     });
@@ -78,7 +82,10 @@ export function grpcDoorRoutes(topology: Topology, options: GrpcDoorOptions) {
           const res = await topology.process(createDataRequest({ endpoint: '/' }), ctx.signal);
           return res.header?.status ?? create(StatusProtoSchema, { code: StatusProto_StatusCode.SUCCESS });
         } catch (err) {
-          return create(StatusProtoSchema, { code: StatusProto_StatusCode.ERROR, description: errorText(err) });
+          return create(StatusProtoSchema, {
+            code: StatusProto_StatusCode.ERROR,
+            description: errorText(err),
+          });
         }
       },
     });

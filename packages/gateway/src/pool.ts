@@ -46,7 +46,10 @@ export class DeploymentPool {
       const replica = this.#replicas[this.#next++ % this.#replicas.length]!;
       tried.push(replica.address);
       try {
-        return await replica.client.process_single_data(req, { timeoutMs: this.#options.timeoutSend, signal });
+        return await replica.client.process_single_data(req, {
+          timeoutMs: this.#options.timeoutSend,
+          signal,
+        });
       } catch (err) {
         last = err;
         const ce = ConnectError.from(err);

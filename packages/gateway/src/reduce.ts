@@ -11,11 +11,14 @@ function fillEmpty(target: Document, source: Document): void {
   }
   if (!target.embedding && source.embedding) target.embedding = source.embedding;
   if (!Object.keys(target.tags).length && Object.keys(source.tags).length) target.tags = source.tags;
-  for (const k of ['uri', 'modality', 'mimeType', 'parentId'] as const) if (!target[k] && source[k]) target[k] = source[k];
-  for (const k of ['weight', 'offset', 'granularity', 'adjacency'] as const) if (!target[k] && source[k]) target[k] = source[k];
+  for (const k of ['uri', 'modality', 'mimeType', 'parentId'] as const)
+    if (!target[k] && source[k]) target[k] = source[k];
+  for (const k of ['weight', 'offset', 'granularity', 'adjacency'] as const)
+    if (!target[k] && source[k]) target[k] = source[k];
   if (!target.location.length && source.location.length) target.location = source.location;
   for (const [k, v] of Object.entries(source.scores)) if (!(k in target.scores)) target.scores[k] = v;
-  for (const [k, v] of Object.entries(source.evaluations)) if (!(k in target.evaluations)) target.evaluations[k] = v;
+  for (const [k, v] of Object.entries(source.evaluations))
+    if (!(k in target.evaluations)) target.evaluations[k] = v;
   reduceInto(target.chunks, source.chunks);
   reduceInto(target.matches, source.matches);
 }
@@ -48,7 +51,8 @@ export function reduceRequests(parts: readonly DataRequestProto[]): DataRequestP
     const params = (p.parameters ?? {}) as JsonObject;
     for (const [k, v] of Object.entries(params)) if (!(k in parameters)) parameters[k] = v;
     Object.assign(results, (params[RESULTS_KEY] as JsonObject | undefined) ?? {});
-    for (const r of p.routes) if (!routes.includes(r) && !routes.some((x) => x.executor === r.executor)) routes.push(r);
+    for (const r of p.routes)
+      if (!routes.includes(r) && !routes.some((x) => x.executor === r.executor)) routes.push(r);
   }
   parameters[RESULTS_KEY] = results;
   const out: DataRequestProto = { ...first, parameters, routes };

@@ -32,7 +32,9 @@ export class Topology {
     for (const n of this.#order) {
       const addrs = options.addresses[n.name];
       if (!addrs?.length) {
-        throw new Error(`deployment '${n.name}' is in the graph but has no address in the deployments addresses`);
+        throw new Error(
+          `deployment '${n.name}' is in the graph but has no address in the deployments addresses`,
+        );
       }
       this.#pools.set(n.name, new DeploymentPool(n.name, addrs, options.pool));
     }
@@ -72,14 +74,19 @@ export class Topology {
       try {
         new RegExp(target);
       } catch {
-        throw new ConnectError(`target_executor '${target}' is not a valid regular expression`, Code.InvalidArgument);
+        throw new ConnectError(
+          `target_executor '${target}' is not a valid regular expression`,
+          Code.InvalidArgument,
+        );
       }
     }
     const gatewayRoute = req.routes.length ? undefined : startRoute('gateway');
     if (gatewayRoute) req.routes = [gatewayRoute];
     const outcomes = new Map<string, Promise<Outcome>>();
     const gather = async (needs: readonly string[]): Promise<Outcome> => {
-      const parts = await Promise.all(needs.map((n) => (n === START ? { ok: true as const, req } : outcomes.get(n)!)));
+      const parts = await Promise.all(
+        needs.map((n) => (n === START ? { ok: true as const, req } : outcomes.get(n)!)),
+      );
       const failed = parts.find((p) => !p.ok);
       if (failed) return failed;
       return { ok: true, req: reduceRequests(parts.map((p) => (p as { req: DataRequestProto }).req)) };

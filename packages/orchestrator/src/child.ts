@@ -2,7 +2,14 @@
 // and exits when the parent disconnects or asks it to stop.
 import { isExecutorClass, serveExecutor } from '@weft/executor-runtime';
 import { startGateway } from '@weft/gateway';
-import { type ChildMessage, type ExecutorRole, type GatewayRole, ROLE_ENV, type RoleState, setRoleState } from './role.js';
+import {
+  type ChildMessage,
+  type ExecutorRole,
+  type GatewayRole,
+  ROLE_ENV,
+  type RoleState,
+  setRoleState,
+} from './role.js';
 
 let stop: (() => Promise<void>) | undefined;
 let stopping = false;

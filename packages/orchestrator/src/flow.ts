@@ -75,24 +75,37 @@ export class Flow {
   constructor(options: FlowOptions = {}) {
     this.#options = options;
     this.#creator = callerModule(import.meta.url);
-    if (options.port !== undefined && (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535)) {
-      throw new ConfigError(`Flow: port ${options.port} is not valid; use 1–65535, or omit it to pick a free port`);
+    if (
+      options.port !== undefined &&
+      (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535)
+    ) {
+      throw new ConfigError(
+        `Flow: port ${options.port} is not valid; use 1–65535, or omit it to pick a free port`,
+      );
     }
   }
 
   /** Adds a deployment; chains to the previous one unless `needs` says otherwise. */
   add(options: DeploymentOptions): this {
-    if (this.#state !== 'new') throw new ConfigError('Flow.add: the Flow has already started; add deployments before start()');
+    if (this.#state !== 'new')
+      throw new ConfigError('Flow.add: the Flow has already started; add deployments before start()');
     const name = options.name ?? `executor${this.#deployments.length}`;
     if (name === 'gateway' || this.#deployments.some((d) => d.name === name)) {
-      throw new ConfigError(`Flow.add: deployment name '${name}' is already taken; names must be unique and not 'gateway'`);
+      throw new ConfigError(
+        `Flow.add: deployment name '${name}' is already taken; names must be unique and not 'gateway'`,
+      );
     }
     const replicas = options.replicas ?? 1;
     if (!Number.isInteger(replicas) || replicas < 1) {
       throw new ConfigError(`Flow.add('${name}'): replicas must be a whole number ≥ 1, got ${replicas}`);
     }
     const prev = this.#deployments.at(-1)?.name ?? 'gateway';
-    const needs = options.needs === undefined ? [prev] : typeof options.needs === 'string' ? [options.needs] : [...options.needs];
+    const needs =
+      options.needs === undefined
+        ? [prev]
+        : typeof options.needs === 'string'
+          ? [options.needs]
+          : [...options.needs];
     for (const n of needs) {
       if (n === name) throw new ConfigError(`Flow.add('${name}'): a deployment cannot need itself`);
       if (n !== 'gateway' && !this.#deployments.some((d) => d.name === n)) {
@@ -122,7 +135,7 @@ export class Flow {
       for (const n of d.needs) {
         needed.add(n);
         const from = n === 'gateway' ? 'start-gateway' : n;
-        (graph[from] ??= []).push(d.name);
+        graph[from]!.push(d.name);
       }
     }
     for (const d of this.#deployments) if (!needed.has(d.name)) graph[d.name]!.push('end-gateway');
@@ -133,11 +146,13 @@ export class Flow {
   async start(): Promise<this> {
     const role = roleState();
     if (role) return this.#serveRole();
-    if (this.#state !== 'new') throw new ConfigError(`Flow.start: the Flow is ${this.#state}; create a new Flow to start again`);
+    if (this.#state !== 'new')
+      throw new ConfigError(`Flow.start: the Flow is ${this.#state}; create a new Flow to start again`);
     this.#state = 'starting';
     const timeoutReady = this.#options.timeoutReady ?? 60_000;
     const baseDir =
-      this.#options.baseDir ?? (this.#creator?.startsWith('file:') ? dirname(fileURLToPath(this.#creator)) : process.cwd());
+      this.#options.baseDir ??
+      (this.#creator?.startsWith('file:') ? dirname(fileURLToPath(this.#creator)) : process.cwd());
     try {
       const addresses: Record<string, string[]> = {};
       for (const d of this.#deployments) {
@@ -164,7 +179,9 @@ export class Flow {
       }
       await Promise.all(this.#runtimes.map((r) => r.start(timeoutReady)));
       const port = this.#options.port ?? (await freePort());
-      const timeouts = this.#deployments.map((d) => d.timeoutSend).filter((t): t is number => t !== undefined);
+      const timeouts = this.#deployments
+        .map((d) => d.timeoutSend)
+        .filter((t): t is number => t !== undefined);
       this.#gateway = new RuntimeProcess('gateway', {
         kind: 'gateway',
         port,

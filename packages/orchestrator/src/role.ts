@@ -55,4 +55,6 @@ export function setRoleState(state: RoleState): void {
 }
 
 /** Messages a child sends its parent over IPC. */
-export type ChildMessage = { type: 'ready'; port: number } | { type: 'failed'; message: string; stack?: string };
+export type ChildMessage =
+  | { type: 'ready'; port: number }
+  | { type: 'failed'; message: string; stack?: string };

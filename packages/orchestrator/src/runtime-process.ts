@@ -1,11 +1,15 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { waitForServing } from '@weft/core/grpc';
 import { type ChildMessage, ROLE_ENV, type Role } from './role.js';
 
-const CHILD_ENTRY = fileURLToPath(new URL('./child.js', import.meta.url));
+// The built child entry: beside this file in dist/, or in dist/ when this file runs from src/ (tests).
+const CHILD_ENTRY = ['./child.js', '../dist/child.js']
+  .map((p) => fileURLToPath(new URL(p, import.meta.url)))
+  .find((p) => existsSync(p))!;
 const TAIL_LINES = 30;
 
 /** Error thrown when a runtime fails to start. */
@@ -87,14 +91,22 @@ export class RuntimeProcess {
         if (m.type === 'ready') done({ ok: true });
         else if (m.type === 'failed') done({ ok: false, message: m.message });
       });
-      child.once('exit', (code, signal) => done({ ok: false, message: `exited with ${signal ?? `code ${code}`}` }));
+      child.once('exit', (code, signal) =>
+        done({ ok: false, message: `exited with ${signal ?? `code ${code}`}` }),
+      );
       child.once('error', (err) => done({ ok: false, message: err.message }));
     });
     if (outcome.ok) {
-      const serving = await waitForServing(`127.0.0.1:${this.port}`, { timeoutMs: Math.min(timeoutReady, 10_000) });
+      const serving = await waitForServing(`127.0.0.1:${this.port}`, {
+        timeoutMs: Math.min(timeoutReady, 10_000),
+      });
       if (serving) return;
       await this.stop(1000);
-      throw new RuntimeStartError(this.name, 'its health check never answered SERVING', await this.#settledTail());
+      throw new RuntimeStartError(
+        this.name,
+        'its health check never answered SERVING',
+        await this.#settledTail(),
+      );
     }
     await this.stop(1000);
     throw new RuntimeStartError(this.name, outcome.message, await this.#settledTail());

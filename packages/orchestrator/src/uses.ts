@@ -20,8 +20,10 @@ export interface UsesSpec {
 export function resolveUses(uses: Uses, baseDir: string, fallbackModule: string | undefined): UsesSpec {
   if (typeof uses === 'string') {
     const m = /^(.+?)(?:#([A-Za-z_$][\w$]*))?$/.exec(uses.trim());
-    if (!m || !m[2]) {
-      throw new ConfigError(`uses '${uses}' is not valid: give a module and an export name, e.g. './encoder.ts#Encoder'`);
+    if (!m?.[2]) {
+      throw new ConfigError(
+        `uses '${uses}' is not valid: give a module and an export name, e.g. './encoder.ts#Encoder'`,
+      );
     }
     const file = m[1]!;
     const url = file.startsWith('file://')

@@ -46,7 +46,9 @@ function formatIssues(file: string, error: z.ZodError): string {
  */
 export async function loadFlowYaml(file: string): Promise<Flow> {
   const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    throw new ConfigError(`cannot read Flow YAML '${file}': ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+    throw new ConfigError(
+      `cannot read Flow YAML '${file}': ${err.code === 'ENOENT' ? 'no such file' : err.message}`,
+    );
   });
   let raw: unknown;
   try {
@@ -55,7 +57,8 @@ export async function loadFlowYaml(file: string): Promise<Flow> {
     throw new ConfigError(`${file} is not valid YAML: ${(err as Error).message}`);
   }
   const parsed = FlowYaml.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(`${file} is not a valid Flow:\n${formatIssues(file, parsed.error)}`);
+  if (!parsed.success)
+    throw new ConfigError(`${file} is not a valid Flow:\n${formatIssues(file, parsed.error)}`);
   const doc = parsed.data;
   const base = dirname(resolve(file));
   const flow = new Flow({ port: doc.with?.port, timeoutReady: doc.with?.timeout_ready, baseDir: base });

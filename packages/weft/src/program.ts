@@ -5,7 +5,9 @@ import { VERSION } from './version.js';
 /** Builds the `weft` command-line program. */
 export function buildProgram(): Command {
   const program = new Command('weft')
-    .description('Serve data and ML pipelines as microservices: Executors, Flows and a Gateway speaking Jina 3\'s wire format.')
+    .description(
+      "Serve data and ML pipelines as microservices: Executors, Flows and a Gateway speaking Jina 3's wire format.",
+    )
     .version(VERSION, '-v, --version', 'print the version of weft')
     .showHelpAfterError('(run with --help for usage)');
 

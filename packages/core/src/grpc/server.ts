@@ -51,7 +51,10 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   };
   const common = { settings, maxSessionMemory: 1024 };
   const server = options.tls
-    ? http2.createSecureServer({ ...common, cert: options.tls.cert, key: options.tls.key, allowHTTP1: false }, handler)
+    ? http2.createSecureServer(
+        { ...common, cert: options.tls.cert, key: options.tls.key, allowHTTP1: false },
+        handler,
+      )
     : http2.createServer(common, handler);
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (s) => {

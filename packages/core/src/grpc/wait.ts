@@ -11,7 +11,9 @@ export async function waitForServing(
   options: { timeoutMs?: number; signal?: AbortSignal; intervalMs?: number; tls?: boolean } = {},
 ): Promise<boolean> {
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
-  const t = createWeftTransport(`${options.tls ? 'https' : 'http'}://${address}`, { insecureSkipVerify: true });
+  const t = createWeftTransport(`${options.tls ? 'https' : 'http'}://${address}`, {
+    insecureSkipVerify: true,
+  });
   const client = createClient(Health, t.transport);
   try {
     while (Date.now() < deadline && !options.signal?.aborted) {

@@ -1,0 +1,34 @@
+import type { DocumentArray } from '@weft/docarray';
+import { Executor, requests } from '@weft/executor-runtime';
+
+/** Tags every doc with the pid and runtime name of the replica that handled it. */
+export class WhoAmI extends Executor {
+  @requests()
+  tag(docs: DocumentArray) {
+    for (const d of docs) {
+      d.text += 'seen;';
+      d.tags = { ...d.tags, pid: process.pid, runtime: this.runtimeArgs.name };
+    }
+  }
+}
+
+/** Fails in its constructor. */
+export class BrokenInit extends Executor {
+  constructor(args: unknown) {
+    super(args);
+    throw new Error('model file missing: /nowhere/model.bin');
+  }
+}
+
+/** Uses its `with` arguments. */
+export class Greeter extends Executor {
+  readonly greeting: string;
+  constructor(args: { greeting?: string }) {
+    super(args);
+    this.greeting = args.greeting ?? 'hi';
+  }
+  @requests()
+  greet(docs: DocumentArray) {
+    for (const d of docs) d.text = `${this.greeting} ${d.text}`;
+  }
+}
