@@ -177,7 +177,7 @@ export function validateBatching(
  */
 export function dynamicBatching(options: DynamicBatchingOptions) {
   const checked = validateBatching(options, '@dynamicBatching');
-  return <T extends Handler>(method: T, context: ClassMethodDecoratorContext): T => {
+  return <T extends (...args: any[]) => unknown>(method: T, context: ClassMethodDecoratorContext): T => {
     if (context.static)
       throw new ExecutorDefinitionError(
         `@dynamicBatching cannot apply to static method ${String(context.name)}`,
