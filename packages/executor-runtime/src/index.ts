@@ -29,7 +29,7 @@ export type {
 } from './executor.js';
 export { BatchSizeMismatchError } from './batching.js';
 export { batchingFromYaml, loadExecutorClass } from './loader.js';
-export type { ExecutorClass, LoadExecutorOptions, LoadedExecutor, UsesSpec } from './loader.js';
+export type { ExecutorClass, LoadExecutorOptions, LoadedExecutor, ExecutorUses } from './loader.js';
 export { ExecutorStartError, parametersFor, serveExecutor } from './worker.js';
 export type { Worker, WorkerOptions } from './worker.js';
 export { runExecutorProcess } from './process.js';

@@ -18,7 +18,7 @@ export type ExecutorClass = new (args?: any) => Executor;
  * or a module without `#Export` that exports exactly one Executor); a path to an Executor YAML file
  * (`.yml`/`.yaml`); or inline YAML text (`jtype: …`).
  */
-export type UsesSpec = ExecutorClass | string;
+export type ExecutorUses = ExecutorClass | string;
 
 /** Options of {@link loadExecutorClass}. */
 export interface LoadExecutorOptions {
@@ -57,7 +57,10 @@ export async function importModule(url: string): Promise<Record<string, unknown>
     const { register } = (await import('tsx/esm/api')) as { register: () => unknown };
     register();
     tsxRegistered = true;
-    return (await import(url)) as Record<string, unknown>;
+    // Node remembers the failed load of `url`: import it again under a URL it has not seen.
+    const retry = new URL(url);
+    retry.searchParams.set('weft-tsx', '1');
+    return (await import(retry.href)) as Record<string, unknown>;
   }
 }
 
@@ -229,7 +232,7 @@ async function loadFromYaml(text: string, where: string, baseDir: string, option
  * ```
  */
 export async function loadExecutorClass(
-  uses: UsesSpec,
+  uses: ExecutorUses,
   options: LoadExecutorOptions = {},
 ): Promise<LoadedExecutor> {
   const baseDir = options.baseDir ?? process.cwd();

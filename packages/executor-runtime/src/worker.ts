@@ -39,13 +39,13 @@ import {
   isStreamingMethod,
   validateBatching,
 } from './executor.js';
-import { type LoadExecutorOptions, type UsesSpec, loadExecutorClass } from './loader.js';
+import { type LoadExecutorOptions, type ExecutorUses, loadExecutorClass } from './loader.js';
 import { Mutex } from './mutex.js';
 
 /** Options of {@link serveExecutor}. */
 export interface WorkerOptions {
   /** The Executor: a class, `./file.ts#Export`, a YAML file or inline YAML (see {@link loadExecutorClass}). */
-  uses: UsesSpec;
+  uses: ExecutorUses;
   /** Folder that relative `uses` paths resolve against. @default process.cwd() */
   baseDir?: string;
   /** Classes a YAML `jtype` may name. @default `{}` */

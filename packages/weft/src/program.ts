@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { loadFlowYaml } from '@weft/orchestrator';
+import { registerExecutorCommand } from './commands/executor.js';
+import { registerPingCommand } from './commands/ping.js';
 import { VERSION } from './version.js';
 
 /** Builds the `weft` command-line program. */
@@ -39,5 +41,7 @@ flow.yml:
       await flow.block();
     });
 
+  registerExecutorCommand(program);
+  registerPingCommand(program);
   return program;
 }
