@@ -2,7 +2,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigError } from '@weft/core';
-import { parse as parseYaml } from 'yaml';
 import {
   type DynamicBatchingOptions,
   type Executor,
@@ -144,7 +143,8 @@ export function batchingFromYaml(value: unknown, where: string): DynamicBatching
 async function loadFromYaml(text: string, where: string, baseDir: string, options: LoadExecutorOptions) {
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    const { parse } = await import('yaml'); // loaded only when YAML is used
+    doc = parse(text);
   } catch (err) {
     throw new ConfigError(`${where}: not valid YAML: ${(err as Error).message}`);
   }

@@ -253,10 +253,28 @@ export async function serveExecutor(options: WorkerOptions): Promise<Worker> {
     if (inFlight === 0) for (const w of idleWaiters.splice(0)) w();
   }
 
+  /** The handler's context; the combined signal and the headers are made only when a handler reads them. */
+  function contextFor(ctx: HandlerContext, parameters: JsonObject, endpoint: string): RequestContext {
+    let signal: AbortSignal | undefined;
+    let headers: Record<string, string> | undefined;
+    return {
+      parameters,
+      endpoint,
+      get signal() {
+        signal ??= AbortSignal.any([ctx.signal, shutdown.signal]);
+        return signal;
+      },
+      get headers() {
+        headers ??= headersOf(ctx);
+        return headers;
+      },
+    };
+  }
+
   async function locked<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
     const release = mutex ? await mutex.acquire() : undefined;
     try {
-      if (signal.aborted) {
+      if (signal.aborted || shutdown.signal.aborted) {
         throw new ConnectError(
           `the request's deadline passed while it waited for '${runtimeName}' (one request at a time; allowConcurrent lifts this)`,
           Code.DeadlineExceeded,
@@ -326,16 +344,15 @@ export async function serveExecutor(options: WorkerOptions): Promise<Worker> {
           docs = r.docs;
           result = r.results;
         } else {
-          const signal = AbortSignal.any([ctx.signal, shutdown.signal]);
           docs = requestDocs(req);
-          const rctx: RequestContext = { parameters: own, endpoint, signal, headers: headersOf(ctx) };
+          const rctx = contextFor(ctx, own, endpoint);
           if (parts) {
             rctx.docsMatrix = parts.map((p) => requestDocs(p));
             rctx.docsMap = Object.fromEntries(
               parts.map((p, i) => [p.routes.at(-1)?.executor ?? String(i), rctx.docsMatrix![i]!]),
             );
           }
-          result = await locked(signal, async () =>
+          result = await locked(ctx.signal, async () =>
             normalizeResult(await fnOf(method).call(executor, docs, rctx)),
           );
         }
@@ -382,13 +399,8 @@ export async function serveExecutor(options: WorkerOptions): Promise<Worker> {
         yield answer(doc);
         return;
       }
-      const signal = AbortSignal.any([ctx.signal, shutdown.signal]);
-      const rctx: RequestContext = {
-        parameters: parametersFor(params, name),
-        endpoint,
-        signal,
-        headers: headersOf(ctx),
-      };
+      const rctx = contextFor(ctx, parametersFor(params, name), endpoint);
+      const signal = rctx.signal;
       const release = mutex ? await mutex.acquire() : undefined;
       try {
         const fn = fnOf(method);
