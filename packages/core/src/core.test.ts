@@ -47,7 +47,7 @@ describe('requests', () => {
   it('reads documents sent as docs_bytes', () => {
     const docs = new DocumentArray([{ text: 'x' }, { text: 'y' }]);
     const req = createDataRequest();
-    req.data!.documents = { case: 'docs_bytes', value: toBinary(DocumentArrayProtoSchema, docs.toProto()) };
+    req.data!.documents = { case: 'docsBytes', value: toBinary(DocumentArrayProtoSchema, docs.toProto()) };
     expect(requestDocs(req).texts).toEqual(['x', 'y']);
   });
   it('describes an error as an ERROR status', () => {
