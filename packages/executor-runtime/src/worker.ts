@@ -6,7 +6,6 @@ import {
   errorStatus,
   requestDocs,
   requestEndpoint,
-  setRequestDocs,
 } from '@weft/core';
 import { type GrpcServer, registerHealth, ServingStatus, startGrpcServer } from '@weft/core/grpc';
 import { Document, DocumentArray } from '@weft/docarray';
@@ -41,6 +40,7 @@ import {
 } from './executor.js';
 import { type LoadExecutorOptions, type ExecutorUses, loadExecutorClass } from './loader.js';
 import { Mutex } from './mutex.js';
+import { setResponseDocs } from './response-docs.js';
 
 /** Options of {@link serveExecutor}. */
 export interface WorkerOptions {
@@ -356,9 +356,9 @@ export async function serveExecutor(options: WorkerOptions): Promise<Worker> {
             normalizeResult(await fnOf(method).call(executor, docs, rctx)),
           );
         }
-        if (result instanceof DocumentArray) setRequestDocs(req, result);
+        if (result instanceof DocumentArray) setResponseDocs(req, result);
         else {
-          setRequestDocs(req, docs);
+          setResponseDocs(req, docs);
           if (result !== undefined) {
             const results = { ...((params[RESULTS_KEY] as JsonObject | undefined) ?? {}) };
             results[runtimeName] = result;
