@@ -208,6 +208,22 @@ describe('lifecycle', () => {
     expect(readFileSync(closeFile, 'utf8')).toBe('closed k/rep-0\n');
   });
 
+  it('aborts ctx.signal of a request still running when the grace period ends, then exits 0', async () => {
+    const rt = await start({ uses: './executors.ts#Kitchen', name: 'k', graceMs: 300 });
+    const c = createClient(JinaSingleDataRequestRPC, rt.transport);
+    // /deadline waits 5 s unless its signal aborts.
+    const pending = c.process_single_data(
+      createDataRequest({ endpoint: '/deadline', docs: DocumentArray.empty(1) }),
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    const t0 = Date.now();
+    rt.child.kill('SIGTERM');
+    const res = await pending;
+    expect(isErrorResponse(res)).toBe(false);
+    expect(Date.now() - t0).toBeLessThan(2500);
+    expect(await rt.exited).toBe(0);
+  });
+
   it('flushes queued batches on SIGTERM and answers them', async () => {
     const closeFile = join(tmp, 'batch-drain.txt');
     const rt = await start({ uses: './executors.ts#Batched' }, { WEFT_TEST_CLOSE_FILE: closeFile });

@@ -1,12 +1,6 @@
 import { create, type JsonObject } from '@bufbuild/protobuf';
 import { Code, ConnectError, type ConnectRouter, type HandlerContext } from '@connectrpc/connect';
-import {
-  ConfigError,
-  RESULTS_KEY,
-  errorStatus,
-  requestDocs,
-  requestEndpoint,
-} from '@weft/core';
+import { ConfigError, RESULTS_KEY, errorStatus, requestDocs, requestEndpoint } from '@weft/core';
 import { type GrpcServer, registerHealth, ServingStatus, startGrpcServer } from '@weft/core/grpc';
 import { Document, DocumentArray } from '@weft/docarray';
 import {
