@@ -272,6 +272,30 @@ describe('a runtime process serving Kitchen', () => {
     }
   });
 
+  it('refuses malformed protobuf with a parse error and keeps serving', async () => {
+    const client = new grpc.Client(`127.0.0.1:${rt.port}`, grpc.credentials.createInsecure());
+    try {
+      const err = await new Promise<grpc.ServiceError | null>((resolve) =>
+        client.makeUnaryRequest(
+          '/jina.JinaSingleDataRequestRPC/process_single_data',
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]),
+          { deadline: Date.now() + 5000 },
+          (e) => resolve(e),
+        ),
+      );
+      // connect-node reports request parse failures as INTERNAL ("parse binary: …"), before any handler runs.
+      expect(err?.code).toBe(grpc.status.INTERNAL);
+      expect(err?.details).toMatch(/parse binary/);
+    } finally {
+      client.close();
+    }
+    expect(requestDocs(await post('/upper', new DocumentArray([{ text: 'still' }]))).texts).toEqual([
+      'STILL',
+    ]);
+  });
+
   it('rejects a message over maxMessageBytes with RESOURCE_EXHAUSTED and keeps serving', async () => {
     const big = new DocumentArray([{ text: 'x'.repeat(100 * 1024) }]);
     const err = await post('/upper', big).catch((e: unknown) => ConnectError.from(e));

@@ -461,12 +461,24 @@ export async function serveExecutor(options: WorkerOptions): Promise<Worker> {
     registerHealth(router, () => status);
   };
 
-  const server: GrpcServer = await startGrpcServer({
-    routes,
-    port: options.port ?? 0,
-    host: options.host,
-    maxMessageBytes: options.maxMessageBytes,
-  });
+  let server: GrpcServer;
+  try {
+    server = await startGrpcServer({
+      routes,
+      port: options.port ?? 0,
+      host: options.host,
+      maxMessageBytes: options.maxMessageBytes,
+    });
+  } catch (err) {
+    await Promise.resolve()
+      .then(() => executor.close())
+      .catch(() => {});
+    const where = `${options.host ?? '127.0.0.1'}:${options.port ?? 0}`;
+    throw new ExecutorStartError(
+      `executor ${cls.name} cannot listen on ${where}: ${(err as Error).message}; choose another port (0 picks a free one)`,
+      { cause: err },
+    );
+  }
   logger.info(
     { port: server.port, endpoints },
     `executor ${cls.name} serving at ${options.host ?? '127.0.0.1'}:${server.port}`,
