@@ -36,4 +36,13 @@ describe('DynamicBatcher', () => {
     await b.flush();
     await expect(p).rejects.toThrow('boom');
   });
+
+  it('runs requests submitted after flush() at once instead of waiting for the timeout', async () => {
+    const b = new DynamicBatcher('/e', { preferredBatchSize: 100, timeoutMs: 60_000 }, async () => undefined);
+    await b.flush();
+    const t0 = Date.now();
+    const r = await b.submit(DocumentArray.empty(2), {}, {});
+    expect(r.docs.length).toBe(2);
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
 });

@@ -58,6 +58,7 @@ export class DynamicBatcher {
   readonly #endpoint: string;
   readonly #queues = new Map<string, Queue>();
   readonly #running = new Set<Promise<void>>();
+  #draining = false;
 
   constructor(endpoint: string, options: Required<DynamicBatchingOptions>, run: BatchRunner) {
     this.#endpoint = endpoint;
@@ -80,12 +81,17 @@ export class DynamicBatcher {
       queue.entries.push({ docs, resolve, reject });
     });
     queue.count += docs.length;
-    if (queue.count >= this.#options.preferredBatchSize) this.#flushQueue(key, queue);
+    // While draining, nothing waits for company: a request that got in late runs at once.
+    if (this.#draining || queue.count >= this.#options.preferredBatchSize) this.#flushQueue(key, queue);
     return result;
   }
 
-  /** Runs every queued batch now and waits for all batches, queued or running, to finish. */
+  /**
+   * Runs every queued batch now and waits for all batches, queued or running, to finish. From then
+   * on, each submitted request runs at once (the runtime is draining).
+   */
   async flush(): Promise<void> {
+    this.#draining = true;
     for (const [key, q] of [...this.#queues]) this.#flushQueue(key, q);
     while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
   }
