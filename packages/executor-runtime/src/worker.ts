@@ -162,7 +162,10 @@ export async function serveExecutor(options: WorkerOptions): Promise<Worker> {
   const bindings = bindingsOf(cls);
   const rebind = { ...loaded.requests, ...options.usesRequests };
   for (const [endpoint, method] of Object.entries(rebind)) {
-    if (typeof (cls.prototype as Record<string, unknown>)[method] !== 'function') {
+    if (
+      method === 'constructor' ||
+      typeof (cls.prototype as Record<string, unknown>)[method] !== 'function'
+    ) {
       const methods = Object.getOwnPropertyNames(cls.prototype).filter(
         (m) => m !== 'constructor' && typeof (cls.prototype as Record<string, unknown>)[m] === 'function',
       );
