@@ -42,8 +42,9 @@ afterEach(() => {
 });
 
 /** Starts `weft executor …` and resolves with its port once it prints its ready line. */
-async function serve(args: string[]) {
+async function serve(args: string[], cwd?: string) {
   const child = spawn(process.execPath, [CLI, 'executor', '--host', '127.0.0.1', ...args], {
+    cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, WEFT_LOG_LEVEL: 'warn' },
   });
@@ -114,6 +115,27 @@ describe('weft executor', () => {
     } finally {
       rmSync(ws, { recursive: true, force: true });
     }
+  });
+
+  it('serves an Executor YAML given relative to the working directory', async () => {
+    const rt = await serve(
+      ['--uses', 'shout.yml'],
+      fileURLToPath(new URL('./test-fixtures/', import.meta.url)),
+    );
+    const t = createWeftTransport(`http://127.0.0.1:${rt.port}`);
+    try {
+      const c = createClient(JinaSingleDataRequestRPC, t.transport);
+      const r = await c.process_single_data(
+        createDataRequest({ endpoint: '/shout', docs: new DocumentArray([{ text: 'yo' }]) }),
+      );
+      expect(requestDocs(r).texts).toEqual(['YO?']);
+      const who = await c.process_single_data(createDataRequest({ endpoint: '/whoami' }));
+      expect((who.parameters!.__results__ as any)['yaml-shouter/rep-0'].name).toBe('yaml-shouter');
+    } finally {
+      t.close();
+    }
+    rt.child.kill('SIGINT');
+    expect(await rt.exited).toBe(0);
   });
 
   it('fails with a clear message and exit 1 when the export does not exist', async () => {
