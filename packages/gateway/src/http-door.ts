@@ -145,9 +145,9 @@ export async function startHttpDoor(options: HttpDoorOptions): Promise<WebDoor> 
     const done = metrics.begin('http', bytesIn);
     const ac = new AbortController();
     const onClose = () => {
-      if (!reply.sent) ac.abort(new Error('the HTTP client went away'));
+      if (!reply.raw.writableFinished) ac.abort(new Error('the HTTP client went away'));
     };
-    req.raw.once('close', onClose);
+    reply.raw.once('close', onClose);
     try {
       const dr = requestFromJson(req.body ?? {}, endpoint);
       const res = await topology.process(dr, ac.signal);
@@ -160,7 +160,7 @@ export async function startHttpDoor(options: HttpDoorOptions): Promise<WebDoor> 
       if (e.status >= 500) options.logger.warn({ err: errorText(err) }, 'HTTP request failed');
       return reply.code(e.status).send(e.body);
     } finally {
-      req.raw.off('close', onClose);
+      reply.raw.off('close', onClose);
     }
   };
 

@@ -51,6 +51,9 @@ export class Topology {
   readonly #conditions = new Map<string, (d: Document) => boolean>();
   readonly #noReduce: Set<string>;
   readonly #floating = new Set<Promise<unknown>>();
+  /** Nodes the response does not wait for (END is not reachable from them). */
+  readonly #detached = new Set<string>();
+  readonly #shutdown = new AbortController();
 
   constructor(options: TopologyOptions) {
     this.#order = parseGraph(options.graph);
@@ -59,6 +62,10 @@ export class Topology {
       .map(([from]) => from)
       .filter((n) => n !== START);
     this.#noReduce = new Set(options.noReduce ?? []);
+    const reachesEnd = new Set<string>();
+    for (const n of [...this.#order].reverse())
+      if (n.next.some((m) => m === END || reachesEnd.has(m))) reachesEnd.add(n.name);
+    for (const n of this.#order) if (!reachesEnd.has(n.name)) this.#detached.add(n.name);
     const observer: CallObserver = {
       ...options.observer,
       onRejoin: (deployment, address) => {
@@ -202,14 +209,19 @@ export class Topology {
         if (await this.#skips(node.name, input.req)) {
           return { ok: true, req: noReduce ? reduceRequests(input.parts!) : input.req };
         }
-        return this.#call(node.name, input.req, noReduce ? input.parts : undefined, signal, ctx);
+        // Floating work outlives the request (and its signal); closing the gateway stops it.
+        const sig = this.#detached.has(node.name) ? this.#shutdown.signal : signal;
+        return this.#call(node.name, input.req, noReduce ? input.parts : undefined, sig, ctx);
       })();
       // Rejections are surfaced through the final gather; this avoids unhandled-rejection warnings.
       run.catch(() => {});
       outcomes.set(node.name, run);
-      if (node.next.length === 0) {
+      if (this.#detached.has(node.name)) {
         this.#floating.add(run);
-        void run.finally(() => this.#floating.delete(run));
+        run.then(
+          () => this.#floating.delete(run),
+          () => this.#floating.delete(run),
+        );
       }
     }
     const final = this.#ends.length ? await gather(this.#ends) : ({ ok: true, req } as NodeInput);
@@ -257,6 +269,7 @@ export class Topology {
 
   /** Closes every pool. */
   close(): void {
+    this.#shutdown.abort(new Error('the gateway is closing'));
     for (const p of this.#pools.values()) p.close();
   }
 }
