@@ -107,7 +107,10 @@ class Replica {
   }
 }
 
-const RETRYABLE = new Set([Code.Unavailable, Code.Internal, Code.Unknown]);
+// Connection failures surface as UNAVAILABLE, or ABORTED (ECONNRESET) / CANCELED (HTTP/2 stream CANCEL when the
+// session dies) / INTERNAL / UNKNOWN;
+// a cancellation by our own signal is never retried (checked separately).
+const RETRYABLE = new Set([Code.Unavailable, Code.Aborted, Code.Canceled, Code.Internal, Code.Unknown]);
 
 /**
  * Connections to the replicas of one deployment (one HTTP/2 session each): least-in-flight or
