@@ -200,18 +200,9 @@ export async function startHttpDoor(options: HttpDoorOptions): Promise<WebDoor> 
     }
   }
   if (options.exposeEndpoints) {
-    const taken = new Set([
-      '/',
-      '/post',
-      '/status',
-      '/dry_run',
-      '/docs',
-      '/openapi.json',
-      '/index',
-      '/search',
-      '/update',
-      '/delete',
-    ]);
+    const taken = new Set(['/', '/post', '/docs', '/openapi.json']);
+    if (!options.noDebugEndpoints) for (const p of ['/status', '/dry_run']) taken.add(p);
+    if (!options.noCrudEndpoints) for (const p of ['/index', '/search', '/update', '/delete']) taken.add(p);
     for (const endpoint of await flowEndpoints(topology)) {
       if (
         taken.has(endpoint) ||
