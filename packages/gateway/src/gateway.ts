@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { JsonObject } from '@bufbuild/protobuf';
 import { ConfigError } from '@weft/core';
-import { ServingStatus, startGrpcServer } from '@weft/core/grpc';
+import { ServingStatus } from '@weft/core/grpc';
 import pino, { type Logger } from 'pino';
 import type { GraphDescription } from './graph.js';
 import { grpcDoorRoutes } from './grpc-door.js';
+import { startGrpcListener } from './grpc-listener.js';
 import { startHttpDoor } from './http-door.js';
 import { GatewayMetrics, startMonitoring } from './metrics.js';
 import type { PoolOptions } from './pool.js';
@@ -156,7 +157,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     for (const { protocol, port } of doors) {
       let door: Door;
       if (protocol === 'grpc') {
-        door = await startGrpcServer({
+        door = await startGrpcListener({
           port,
           host,
           tls,

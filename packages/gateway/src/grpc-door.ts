@@ -16,6 +16,7 @@ import {
   StatusProtoSchema,
 } from '@weft/proto';
 import { AsyncQueue } from './async-queue.js';
+import { markHandled } from './grpc-listener.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { Topology } from './topology.js';
 
@@ -93,6 +94,7 @@ export function grpcDoorRoutes(topology: Topology, options: GrpcDoorOptions) {
   return (router: ConnectRouter) => {
     router.service(JinaRPC, {
       call(requests, ctx) {
+        markHandled();
         const out = new AsyncQueue<DataRequestProto>();
         let inFlight = 0;
         let inputDone = false;
@@ -121,17 +123,27 @@ export function grpcDoorRoutes(topology: Topology, options: GrpcDoorOptions) {
             inputDone = true;
             finish();
           } catch (err) {
-            out.fail(ConnectError.from(err));
+            // Reading the input failed: a message that does not decode is the client's fault.
+            const ce = ConnectError.from(err);
+            out.fail(
+              ce.code === Code.Internal
+                ? new ConnectError(`malformed request message: ${ce.rawMessage}`, Code.InvalidArgument)
+                : ce,
+            );
           }
         })();
         return out;
       },
     });
     router.service(JinaSingleDataRequestRPC, {
-      process_single_data: (req, ctx) => observed(topology, metrics, 'grpc', req, ctx.signal),
+      process_single_data: (req, ctx) => {
+        markHandled();
+        return observed(topology, metrics, 'grpc', req, ctx.signal);
+      },
     });
     router.service(JinaSingleDocumentRequestRPC, {
       async *stream_doc(req, ctx) {
+        markHandled();
         const names = topology.deployments;
         if (names.length !== 1) {
           throw new ConnectError(
