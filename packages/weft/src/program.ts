@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { loadFlowYaml } from '@weft/orchestrator';
+import { registerGatewayCommand } from './commands/gateway.js';
 import { VERSION } from './version.js';
 
 /** Builds the `weft` command-line program. */
@@ -39,5 +40,6 @@ flow.yml:
       await flow.block();
     });
 
+  registerGatewayCommand(program);
   return program;
 }
