@@ -99,7 +99,7 @@ export function responseToJson(res: DataRequestProto): JsonObject {
       if (r.status) o.status = statusToJson(r.status);
       return o;
     }),
-    data: docsToJson(requestDocs(res)),
+    data: docsToJson(requestDocs(res)) as unknown as JsonObject[],
   };
 }
 

@@ -2,9 +2,8 @@ import type { JsonObject } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { context, propagation, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import { endRoute, isErrorResponse, RESULTS_KEY, requestEndpoint, startRoute } from '@weft/core';
-import { Document } from '@weft/docarray';
+import { compileFilter, Document, type FilterQuery } from '@weft/docarray';
 import type { DataRequestProto, DocumentProto } from '@weft/proto';
-import { compileFilter } from './filter.js';
 import { END, type GraphDescription, type GraphNode, START, parseGraph } from './graph.js';
 import { type CallObserver, DeploymentPool, type PoolOptions } from './pool.js';
 import { reduceRequests } from './reduce.js';
@@ -76,7 +75,7 @@ export class Topology {
     for (const [name, query] of Object.entries(options.conditions ?? {})) {
       if (!this.#order.some((n) => n.name === name))
         throw new Error(`conditions name deployment '${name}', which is not in the graph`);
-      this.#conditions.set(name, compileFilter(query));
+      this.#conditions.set(name, compileFilter(query as FilterQuery));
     }
     for (const n of this.#order) {
       const addrs = options.addresses[n.name];

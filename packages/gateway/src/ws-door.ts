@@ -124,7 +124,8 @@ export async function startWebSocketDoor(options: WebDoorOptions): Promise<WebDo
           (err) => {
             done('failed');
             const ce = ConnectError.from(err);
-            close(WS_CLOSE.internal, `${Code[ce.code]}: ${ce.rawMessage}`);
+            const bad = ce.code === Code.InvalidArgument;
+            close(bad ? WS_CLOSE.invalidPayload : WS_CLOSE.internal, `${Code[ce.code]}: ${ce.rawMessage}`);
           },
         )
         .finally(() => {
