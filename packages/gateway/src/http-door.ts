@@ -3,7 +3,10 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import fastifyCors from '@fastify/cors';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
+import { create } from '@bufbuild/protobuf';
 import { errorText, isErrorResponse } from '@weft/core';
+import { Document } from '@weft/docarray';
+import { type SingleDocumentRequestProto, SingleDocumentRequestProtoSchema } from '@weft/proto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { dryRun, flowEndpoints, gatewayInfo } from './grpc-door.js';
@@ -199,8 +202,73 @@ export async function startHttpDoor(options: HttpDoorOptions): Promise<WebDoor> 
       });
     }
   }
+  app.post<{ Body: RequestBody }>(
+    '/stream',
+    {
+      schema: {
+        summary:
+          'Stream a streaming endpoint: one document in, Server-Sent Events out (event: update per document, then end)',
+        body: requestBodySchema,
+      },
+    },
+    async (req, reply) => {
+      const names = topology.deployments;
+      if (names.length !== 1) {
+        return reply.code(400).send({
+          detail: `/stream needs a Flow with exactly one deployment; this Flow has ${names.length}`,
+          code: 'FailedPrecondition',
+        });
+      }
+      let single: SingleDocumentRequestProto;
+      try {
+        const dr = requestFromJson(req.body ?? {});
+        const doc = dr.data?.documents.case === 'docs' ? dr.data.documents.value.docs : [];
+        if (doc.length !== 1)
+          throw new ConnectError(
+            `'data' must hold exactly one document, got ${doc.length}`,
+            Code.InvalidArgument,
+          );
+        single = create(SingleDocumentRequestProtoSchema, {
+          header: dr.header,
+          parameters: dr.parameters,
+          routes: [],
+          document: doc[0],
+        });
+      } catch (err) {
+        const e = errorBody(err);
+        return reply.code(e.status).send(e.body);
+      }
+      const ac = new AbortController();
+      reply.raw.once('close', () => ac.abort(new Error('the HTTP client went away')));
+      reply.hijack();
+      const headers: Record<string, string> = {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+      };
+      const origin = req.headers.origin;
+      if (options.cors && origin) headers['access-control-allow-origin'] = origin;
+      reply.raw.writeHead(200, headers);
+      const done = metrics.begin('http');
+      try {
+        for await (const part of topology.pool(names[0]!)!.streamDoc(single, { signal: ac.signal })) {
+          const d = part.document ? Document.fromProto(part.document).toJSON() : {};
+          reply.raw.write(`event: update\ndata: ${JSON.stringify(d)}\n\n`);
+        }
+        reply.raw.write('event: end\ndata: {}\n\n');
+        done('ok');
+      } catch (err) {
+        const ce = ConnectError.from(err);
+        reply.raw.write(
+          `event: error\ndata: ${JSON.stringify({ detail: ce.rawMessage, code: Code[ce.code] })}\n\n`,
+        );
+        done('failed');
+      }
+      reply.raw.end();
+    },
+  );
   if (options.exposeEndpoints) {
-    const taken = new Set(['/', '/post', '/docs', '/openapi.json']);
+    const taken = new Set(['/', '/post', '/stream', '/docs', '/openapi.json']);
     if (!options.noDebugEndpoints) for (const p of ['/status', '/dry_run']) taken.add(p);
     if (!options.noCrudEndpoints) for (const p of ['/index', '/search', '/update', '/delete']) taken.add(p);
     for (const endpoint of await flowEndpoints(topology)) {
