@@ -30,6 +30,10 @@ export interface PoolOptions {
   selection?: 'round-robin' | 'least-in-flight';
   /** First and largest delay between health probes of an ejected replica, in ms. @default [100, 5000] */
   probeBackoffMs?: readonly [number, number];
+  /** Resolves a DNS name to the addresses of its replicas. @default `dns.lookup(host, { all: true })` */
+  resolve?: (host: string) => Promise<string[]>;
+  /** How often DNS names are resolved again (0 = never). @default 30000 */
+  dnsRefreshMs?: number;
 }
 
 /** What the pool reports about each call (for metrics and tracing). */
@@ -128,6 +132,7 @@ export class DeploymentPool {
   readonly #ready: Promise<void>;
   #next = 0;
   #closed = false;
+  #refresh: NodeJS.Timeout | undefined;
 
   constructor(
     name: string,
@@ -154,6 +159,7 @@ export class DeploymentPool {
 
   async #resolve(): Promise<void> {
     const expanded: string[] = [];
+    let failed = false;
     for (const a of this.addresses) {
       const host = hostOf(a);
       if (isIP(host) !== 0 || host === 'localhost' || this.#options.tls) {
@@ -161,15 +167,30 @@ export class DeploymentPool {
         continue;
       }
       try {
-        const all = await lookup(host, { all: true });
+        const all = this.#options.resolve
+          ? await this.#options.resolve(host)
+          : (await lookup(host, { all: true })).map((x) => x.address);
         const port = a.slice(a.lastIndexOf(':') + 1);
-        for (const { address, family } of all)
-          expanded.push(family === 6 ? `[${address}]:${port}` : `${address}:${port}`);
+        for (const ip of all) expanded.push(isIP(ip) === 6 ? `[${ip}]:${port}` : `${ip}:${port}`);
       } catch {
+        failed = true;
         expanded.push(a); // calls will fail as UNAVAILABLE naming the address
       }
     }
-    if (!this.#closed) this.#replicas = [...new Set(expanded)].map((a) => new Replica(a, this.#options.tls));
+    if (this.#closed) return;
+    // A failed lookup keeps the replicas we know rather than dropping them.
+    if (!(failed && this.#replicas.length)) {
+      const known = new Map(this.#replicas.map((r) => [r.address, r]));
+      const next = [...new Set(expanded)].map((a) => known.get(a) ?? new Replica(a, this.#options.tls));
+      for (const r of this.#replicas) if (!next.includes(r)) r.close();
+      this.#replicas = next;
+    }
+    // DNS answers change (pods come and go behind a headless Service): look again periodically.
+    const every = this.#options.dnsRefreshMs ?? 30_000;
+    if (every > 0) {
+      this.#refresh = setTimeout(() => void this.#resolve(), every);
+      this.#refresh.unref();
+    }
   }
 
   /** Replica addresses after DNS resolution. */
@@ -306,6 +327,7 @@ export class DeploymentPool {
   /** Closes every replica session and stops probes. */
   close(): void {
     this.#closed = true;
+    clearTimeout(this.#refresh);
     for (const r of this.#replicas) r.close();
   }
 }
