@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { loadFlowYaml } from '@weft/orchestrator';
 import { registerExecutorCommand } from './commands/executor.js';
 import { registerPingCommand } from './commands/ping.js';
+import { registerGatewayCommand } from './commands/gateway.js';
 import { VERSION } from './version.js';
 
 /** Builds the `weft` command-line program. */
@@ -43,5 +44,6 @@ flow.yml:
 
   registerExecutorCommand(program);
   registerPingCommand(program);
+  registerGatewayCommand(program);
   return program;
 }
