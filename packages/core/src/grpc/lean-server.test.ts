@@ -367,11 +367,17 @@ describe('lean server: the rest of the surface and the session', () => {
     expect(Buffer.compare(Buffer.from(r.message), Buffer.from(big))).toBe(0);
   });
 
-  it('destroys idle sessions on close and fails the calls still running after the grace period', async () => {
+  it('closes sessions on close, aborts handlers still running after the grace period, destroys the rest', async () => {
+    let reason: unknown;
     const server = await startLeanGrpcServer({
       unary: {
         [UNARY]: (_req, ctx) =>
-          new Promise((_r, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
+          new Promise((_r, reject) =>
+            ctx.signal.addEventListener('abort', () => {
+              reason = ctx.signal.reason;
+              reject(reason);
+            }),
+          ),
       },
     });
     const session = rawSession(server.port);
@@ -385,5 +391,7 @@ describe('lean server: the rest of the surface and the session', () => {
     await closed;
     const a = await pending;
     expect(statusOf(a).code === Code.Unavailable || a.rstCode !== 0).toBe(true);
+    expect((reason as ConnectError).code).toBe(Code.Unavailable);
+    expect((reason as ConnectError).rawMessage).toBe('the server is shutting down');
   });
 });

@@ -118,8 +118,7 @@ export async function startLeanGrpcServer(options: LeanGrpcServerOptions): Promi
   const server = options.tls
     ? http2.createSecureServer({ ...common, cert: options.tls.cert, key: options.tls.key, allowHTTP1: false })
     : http2.createServer(common);
-  const shutdown = new AbortController();
-  const limits: Limits = { maxBytes, highWater, shutdown: shutdown.signal };
+  const limits: Limits = { maxBytes, highWater, shutdown: undefined, watching: new Set() };
 
   const onStream = (
     stream: http2.ServerHttp2Stream,
@@ -176,7 +175,8 @@ export async function startLeanGrpcServer(options: LeanGrpcServerOptions): Promi
     close(graceMs = 5000) {
       closing ??= new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
-          shutdown.abort(new ConnectError('the server is shutting down', Code.Unavailable));
+          limits.shutdown = new ConnectError('the server is shutting down', Code.Unavailable);
+          for (const call of limits.watching) call.abort(limits.shutdown);
           for (const s of sessions) s.destroy();
         }, graceMs);
         timer.unref();
@@ -194,7 +194,10 @@ export async function startLeanGrpcServer(options: LeanGrpcServerOptions): Promi
 interface Limits {
   maxBytes: number;
   highWater: number;
-  shutdown: AbortSignal;
+  /** Set once the grace period of close() ran out. */
+  shutdown: ConnectError | undefined;
+  /** Calls whose handler holds a signal, to abort on shutdown. */
+  watching: Set<LeanCall>;
 }
 
 /** One lean call: its context, deadline, and the one place that writes the response status. */
@@ -213,7 +216,6 @@ class LeanCall implements LeanCallContext {
   #timer: NodeJS.Timeout | undefined;
   #status: ConnectError | undefined;
   #resetAfterTrailers = false;
-  #onShutdown: (() => void) | undefined;
 
   constructor(
     stream: http2.ServerHttp2Stream,
@@ -248,17 +250,14 @@ class LeanCall implements LeanCallContext {
         timeoutMs,
       );
     }
-    if (limits.shutdown.aborted) this.fail(limits.shutdown.reason);
+    if (limits.shutdown) this.fail(limits.shutdown);
   }
 
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
       this.#controller = new AbortController();
       if (this.done && this.#status) this.#controller.abort(this.#status);
-      else {
-        this.#onShutdown = () => this.#abort(this.limits.shutdown.reason);
-        this.limits.shutdown.addEventListener('abort', this.#onShutdown, { once: true });
-      }
+      else if (!this.done) this.limits.watching.add(this);
     }
     return this.#controller.signal;
   }
@@ -290,12 +289,7 @@ class LeanCall implements LeanCallContext {
 
   /** Writes one response message; resolves when the stream can take more (backpressure). */
   write(message: Uint8Array): Promise<void> | undefined {
-    if (message.byteLength > this.limits.maxBytes) {
-      throw new ConnectError(
-        `response message of ${message.byteLength} bytes is larger than the limit of ${this.limits.maxBytes} bytes`,
-        Code.ResourceExhausted,
-      );
-    }
+    if (message.byteLength > this.limits.maxBytes) throw this.#tooLarge(message);
     this.sendHeaders();
     if (this.stream.write(encodeFrame(message))) return undefined;
     return new Promise<void>((resolve) => {
@@ -309,15 +303,27 @@ class LeanCall implements LeanCallContext {
     });
   }
 
-  /** Ends the call with OK after the messages written so far. */
-  succeed(): void {
+  /** Ends the call with OK after the messages written so far and `last`, if given. */
+  succeed(last?: Uint8Array): void {
     if (this.done) return;
+    if (last !== undefined && last.byteLength > this.limits.maxBytes) {
+      this.fail(this.#tooLarge(last));
+      return;
+    }
     this.done = true;
     this.#cleanup();
     if (this.stream.destroyed) return;
     this.sendHeaders();
     this.#resetAfterTrailers = true;
-    this.stream.end();
+    if (last === undefined) this.stream.end();
+    else this.stream.end(encodeFrame(last));
+  }
+
+  #tooLarge(message: Uint8Array): ConnectError {
+    return new ConnectError(
+      `response message of ${message.byteLength} bytes is larger than the limit of ${this.limits.maxBytes} bytes`,
+      Code.ResourceExhausted,
+    );
   }
 
   /** Ends the call with the error's status (trailers-only when nothing was sent yet). */
@@ -377,6 +383,11 @@ class LeanCall implements LeanCallContext {
       this.stream.close(http2.constants.NGHTTP2_NO_ERROR);
   }
 
+  /** Aborts the handler's signal (if it took one) without deciding the status. */
+  abort(reason: unknown): void {
+    this.#abort(reason);
+  }
+
   #abort(reason: unknown): void {
     if (this.#controller !== undefined && !this.#controller.signal.aborted) this.#controller.abort(reason);
   }
@@ -386,10 +397,7 @@ class LeanCall implements LeanCallContext {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    if (this.#onShutdown !== undefined) {
-      this.limits.shutdown.removeEventListener('abort', this.#onShutdown);
-      this.#onShutdown = undefined;
-    }
+    if (this.#controller !== undefined) this.limits.watching.delete(this);
   }
 }
 
@@ -445,19 +453,16 @@ function serveUnary(
 
 function respondUnary(call: LeanCall, response: unknown): void {
   if (call.done) return;
-  try {
-    if (!(response instanceof Uint8Array)) {
-      throw new ConnectError(
+  if (!(response instanceof Uint8Array)) {
+    call.fail(
+      new ConnectError(
         `the lean handler of ${call.path} returned ${typeof response}, not a Uint8Array`,
         Code.Internal,
-      );
-    }
-    void call.write(response);
-  } catch (err) {
-    call.fail(err);
+      ),
+    );
     return;
   }
-  call.succeed();
+  call.succeed(response);
 }
 
 /** The request side of a bidi stream as an async iterable, pausing the HTTP/2 stream when full. */
