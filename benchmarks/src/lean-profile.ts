@@ -40,6 +40,7 @@ if (role === 'server') {
   const port = Number(arg);
   const req = makeRequest(32, 512);
   const durationMs = Number(process.env.BENCH_MS ?? 4000);
+  let sent = 0;
   let send: () => Promise<unknown>;
   let close: () => void;
   if (kind === 'lean') {
@@ -56,9 +57,14 @@ if (role === 'server') {
     send = () => c.process_single_data(req);
     close = () => t.close();
   }
-  const r = await runLoad(send, { concurrency: 32, durationMs });
-  console.log(`${kind} echo, c=32: ${fmt(r)}`);
+  const counted = () => {
+    sent++;
+    return send();
+  };
+  const r = await runLoad(counted, { concurrency: 32, durationMs });
+  console.log(`${kind} echo, c=32: ${fmt(r)}; ${sent} requests in all (with warm-up)`);
   close();
+  process.send?.({ sent });
   process.exit(0);
 } else {
   const stack = role === 'lean' ? 'lean' : 'connect';
@@ -73,10 +79,14 @@ if (role === 'server') {
     server.once('message', r as (m: unknown) => void),
   );
   const client = fork(self, ['client', stack, String(port)], { execArgv: prof('client'), stdio: 'inherit' });
+  let sent = 0;
+  client.on('message', (m) => {
+    sent = (m as { sent: number }).sent;
+  });
   await new Promise((r) => client.once('exit', r));
   server.disconnect();
   await new Promise((r) => server.once('exit', r));
-  for (const side of ['server', 'client']) summarize(side, join(out, side));
+  for (const side of ['server', 'client']) summarize(side, join(out, side), sent);
 }
 
 interface Node {
@@ -87,7 +97,7 @@ interface Node {
 }
 
 /** Groups self time of a .cpuprofile by package / area and lists the top functions. */
-function summarize(side: string, dir: string): void {
+function summarize(side: string, dir: string, requests: number): void {
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) return;
   const p = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
@@ -124,8 +134,14 @@ function summarize(side: string, dir: string): void {
     const key = `${n.callFrame.functionName || '(anonymous)'} ${a}`;
     fns.set(key, (fns.get(key) ?? 0) + t);
   }
+  const startup = [...areas]
+    .filter(([a]) => /startup|source_map|bootstrap|cjs-module-lexer|pre_execution|^tsx$/.test(a))
+    .reduce((sum, [, t]) => sum + t, 0);
+  console.log(
+    `\n${side}: ${((total - startup) / requests).toFixed(0)} µs CPU per request (${requests} requests, start-up excluded)`,
+  );
   const pct = (t: number) => `${((100 * t) / total).toFixed(1).padStart(5)}%`;
-  console.log(`\n${side}: ${(total / 1e6).toFixed(2)} s busy (idle excluded); self time by area:`);
+  console.log(`${side}: ${(total / 1e6).toFixed(2)} s busy (idle excluded); self time by area:`);
   for (const [a, t] of [...areas].sort((x, y) => y[1] - x[1]).slice(0, 12)) console.log(`  ${pct(t)}  ${a}`);
   console.log('  top functions (self):');
   for (const [f, t] of [...fns].sort((x, y) => y[1] - x[1]).slice(0, 12)) console.log(`  ${pct(t)}  ${f}`);
