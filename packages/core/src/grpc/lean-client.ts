@@ -4,12 +4,12 @@ import {
   codeFromHttp2Error,
   codeFromHttpStatus,
   decodeGrpcMessage,
-  encodeFrame,
   FrameReader,
   formatGrpcTimeout,
   GRPC_CONTENT_TYPE,
   isGrpcProtoContentType,
   metadataOf,
+  writeFrame,
 } from './lean-frame.js';
 import { DEFAULT_MAX_SESSION_MEMORY_MB } from './lean-server.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, HTTP2_WINDOW_BYTES } from './server.js';
@@ -291,7 +291,7 @@ class LeanClientImpl implements LeanClient {
           ),
         );
       });
-      stream.end(encodeFrame(message));
+      writeFrame(stream, message, true);
     });
   }
 

@@ -24,6 +24,34 @@ export function encodeFrame(message: Uint8Array): Buffer {
   return out;
 }
 
+/** Messages up to this size are copied into one framed buffer; larger ones are written after a separate 5-byte prefix. */
+const COPY_BELOW = 16 * 1024;
+
+/**
+ * Writes one message as a gRPC frame on an HTTP/2 stream, without copying a large message, and
+ * ends the stream after it when `end` is set. Returns what the last `write` returned (false:
+ * wait for 'drain').
+ */
+export function writeFrame(stream: http2.Http2Stream, message: Uint8Array, end: boolean): boolean {
+  if (message.byteLength < COPY_BELOW) {
+    const framed = encodeFrame(message);
+    if (end) {
+      stream.end(framed);
+      return true;
+    }
+    return stream.write(framed);
+  }
+  const prefix = Buffer.allocUnsafe(5);
+  prefix[0] = 0;
+  prefix.writeUInt32BE(message.byteLength, 1);
+  stream.write(prefix);
+  if (end) {
+    stream.end(message);
+    return true;
+  }
+  return stream.write(message);
+}
+
 /**
  * Splits a byte stream into gRPC messages: frames may span DATA chunks and a chunk may hold
  * several frames. A message that arrives whole inside one chunk is a view of that chunk (no copy).

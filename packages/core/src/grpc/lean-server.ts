@@ -4,13 +4,13 @@ import { Code, ConnectError, type ConnectRouter } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import {
   assignHeaders,
-  encodeFrame,
   encodeGrpcMessage,
   FrameReader,
   GRPC_CONTENT_TYPE,
   isGrpcProtoContentType,
   metadataOf,
   parseGrpcTimeout,
+  writeFrame,
 } from './lean-frame.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, type GrpcServer, HTTP2_WINDOW_BYTES } from './server.js';
 
@@ -36,7 +36,12 @@ export interface LeanCallContext {
   readonly responseTrailer: Headers;
 }
 
-/** Serves a unary method over raw message bytes: request bytes in, response bytes out. Throw a `ConnectError` to fail with its code. */
+/**
+ * Serves a unary method over raw message bytes: request bytes in, response bytes out. Throw a
+ * `ConnectError` to fail with its code. The request bytes may be a view of a network buffer:
+ * keep them only as long as the call (or copy); the response bytes are sent as they are, so do
+ * not change them afterwards.
+ */
 export type LeanUnaryHandler = (
   request: Uint8Array,
   ctx: LeanCallContext,
@@ -291,7 +296,7 @@ class LeanCall implements LeanCallContext {
   write(message: Uint8Array): Promise<void> | undefined {
     if (message.byteLength > this.limits.maxBytes) throw this.#tooLarge(message);
     this.sendHeaders();
-    if (this.stream.write(encodeFrame(message))) return undefined;
+    if (writeFrame(this.stream, message, false)) return undefined;
     return new Promise<void>((resolve) => {
       const done = () => {
         this.stream.off('drain', done);
@@ -316,7 +321,7 @@ class LeanCall implements LeanCallContext {
     this.sendHeaders();
     this.#resetAfterTrailers = true;
     if (last === undefined) this.stream.end();
-    else this.stream.end(encodeFrame(last));
+    else writeFrame(this.stream, last, true);
   }
 
   #tooLarge(message: Uint8Array): ConnectError {
