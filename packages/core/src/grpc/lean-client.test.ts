@@ -227,6 +227,10 @@ describe('lean client', () => {
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) => c.unary(UNARY, enc(String(i)))));
     expect(results.map((r) => dec(r.message))).toEqual(Array.from({ length: 50 }, (_, i) => String(i)));
     expect(raw.sessions.size).toBe(1);
+    // Large windows: the stream window in SETTINGS and the connection window via WINDOW_UPDATE.
+    const session = [...raw.sessions][0]!;
+    expect(session.remoteSettings.initialWindowSize).toBe(16 * 1024 * 1024);
+    expect(session.state.remoteWindowSize).toBeGreaterThan(8 * 1024 * 1024);
   });
 
   it('fails in-flight calls with CANCELED on close, and later calls too', async () => {
