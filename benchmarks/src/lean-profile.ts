@@ -2,8 +2,10 @@
 // process and a closed-loop client here (32 docs × 512-dim float32, concurrency 32), both run
 // with `node --cpu-prof`. Prints, per side, where self time goes (grouped by package / Node
 // internals) and the top functions.
-// Run: npx tsx benchmarks/src/lean-profile.ts connect|lean [outDir]
-// (`connect`: connect-node server + connect-node client, Weft's settings; `lean`: the lean layer.)
+// Run: npx tsx benchmarks/src/lean-profile.ts connect|lean|bytes [outDir]
+// (`connect`: connect-node server + connect-node client, Weft's settings; `lean`: the lean layer,
+// still decoding and encoding every message on both sides; `bytes`: the lean layer moving
+// pre-encoded bytes, nothing decoded.)
 import { fork } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -21,11 +23,14 @@ const [role, kind, arg] = process.argv.slice(2);
 if (role === 'server') {
   // Child: serve an echo in the chosen stack; decode + encode, as a real server would.
   const server =
-    kind === 'lean'
+    kind === 'lean' || kind === 'bytes'
       ? await startLeanGrpcServer({
           routes: () => {},
           unary: {
-            [PATH]: (bytes) => toBinary(DataRequestProtoSchema, fromBinary(DataRequestProtoSchema, bytes)),
+            [PATH]:
+              kind === 'bytes'
+                ? (bytes) => bytes
+                : (bytes) => toBinary(DataRequestProtoSchema, fromBinary(DataRequestProtoSchema, bytes)),
           },
         })
       : await startGrpcServer({
@@ -43,7 +48,12 @@ if (role === 'server') {
   let sent = 0;
   let send: () => Promise<unknown>;
   let close: () => void;
-  if (kind === 'lean') {
+  if (kind === 'bytes') {
+    const c = createLeanClient(`http://127.0.0.1:${port}`);
+    const encoded = toBinary(DataRequestProtoSchema, req);
+    send = () => c.unary(PATH, encoded);
+    close = () => c.close();
+  } else if (kind === 'lean') {
     const c = createLeanClient(`http://127.0.0.1:${port}`);
     send = async () =>
       fromBinary(
@@ -67,7 +77,7 @@ if (role === 'server') {
   process.send?.({ sent });
   process.exit(0);
 } else {
-  const stack = role === 'lean' ? 'lean' : 'connect';
+  const stack = role === 'lean' || role === 'bytes' ? role : 'connect';
   const out = resolve(kind ?? `.profiles/${stack}`);
   rmSync(out, { recursive: true, force: true });
   mkdirSync(join(out, 'server'), { recursive: true });
@@ -134,15 +144,22 @@ function summarize(side: string, dir: string, requests: number): void {
     const key = `${n.callFrame.functionName || '(anonymous)'} ${a}`;
     fns.set(key, (fns.get(key) ?? 0) + t);
   }
-  const startup = [...areas]
-    .filter(([a]) => /startup|source_map|bootstrap|cjs-module-lexer|pre_execution|^tsx$/.test(a))
-    .reduce((sum, [, t]) => sum + t, 0);
+  const isStartup = (a: string) =>
+    /startup|source_map|bootstrap|cjs-module-lexer|pre_execution|^tsx$/.test(a);
+  const startup = [...areas].filter(([a]) => isStartup(a)).reduce((sum, [, t]) => sum + t, 0);
+  const work = total - startup;
+  const perRequest = (t: number) => `${(t / requests).toFixed(0).padStart(5)} µs`;
+  const pct = (t: number) => `${((100 * t) / work).toFixed(1).padStart(5)}%`;
   console.log(
-    `\n${side}: ${((total - startup) / requests).toFixed(0)} µs CPU per request (${requests} requests, start-up excluded)`,
+    `\n${side}: ${perRequest(work).trim()} CPU per request (${requests} requests; idle, start-up excluded)`,
   );
-  const pct = (t: number) => `${((100 * t) / total).toFixed(1).padStart(5)}%`;
-  console.log(`${side}: ${(total / 1e6).toFixed(2)} s busy (idle excluded); self time by area:`);
-  for (const [a, t] of [...areas].sort((x, y) => y[1] - x[1]).slice(0, 12)) console.log(`  ${pct(t)}  ${a}`);
+  for (const [a, t] of [...areas]
+    .filter(([a]) => !isStartup(a))
+    .sort((x, y) => y[1] - x[1])
+    .slice(0, 10)) {
+    console.log(`  ${pct(t)} ${perRequest(t)}  ${a}`);
+  }
   console.log('  top functions (self):');
-  for (const [f, t] of [...fns].sort((x, y) => y[1] - x[1]).slice(0, 12)) console.log(`  ${pct(t)}  ${f}`);
+  const top = [...fns].filter(([f]) => !isStartup(f.slice(f.indexOf(' ') + 1))).sort((x, y) => y[1] - x[1]);
+  for (const [f, t] of top.slice(0, 10)) console.log(`  ${pct(t)} ${perRequest(t)}  ${f}`);
 }
