@@ -11,7 +11,7 @@ import { endRoute, startRoute } from '@weft/core';
 import {
   createLeanClient,
   createWeftTransport,
-  joinDataRequest,
+  type LeanMessage,
   splitDataRequest,
   startGrpcServer,
   startLeanGrpcServer,
@@ -25,20 +25,21 @@ const nextUrl = `http://127.0.0.1:${next}`;
 let server: { port: number; close(graceMs?: number): Promise<void> };
 if (stack === 'lean') {
   const client = role === 'echo' ? undefined : createLeanClient(nextUrl);
-  const forward = async (bytes: Uint8Array, signal: AbortSignal) =>
+  const forward = async (bytes: LeanMessage, signal: AbortSignal) =>
     (await client!.unary(PATH, bytes, { signal })).message;
   /** Gateway-like: stamp a route on the head, forward, close the route on the answer's head. */
-  const gateway = async (bytes: Uint8Array, signal: AbortSignal) => {
+  const gateway = async (bytes: Uint8Array, signal: AbortSignal): Promise<LeanMessage> => {
     const { head, data } = splitDataRequest(bytes);
     const h = fromBinary(DataRequestProtoWoDataSchema, head);
     const route = startRoute('gateway');
     h.routes.push(route);
-    const answer = await forward(joinDataRequest(toBinary(DataRequestProtoWoDataSchema, h), data), signal);
+    // [head, data]: written as one message without joining (copying) the documents.
+    const answer = await forward([toBinary(DataRequestProtoWoDataSchema, h), data], signal);
     const back = splitDataRequest(answer);
     const a = fromBinary(DataRequestProtoWoDataSchema, back.head);
     const mine = a.routes.find((r) => r.executor === 'gateway');
     if (mine) endRoute(mine);
-    return joinDataRequest(toBinary(DataRequestProtoWoDataSchema, a), back.data);
+    return [toBinary(DataRequestProtoWoDataSchema, a), back.data];
   };
   server = await startLeanGrpcServer({
     unary: {

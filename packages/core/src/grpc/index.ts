@@ -18,5 +18,6 @@ export type {
 export { createLeanClient } from './lean-client.js';
 export type { LeanCallOptions, LeanClient, LeanClientOptions, LeanUnaryResponse } from './lean-client.js';
 export { encodeFrame, FrameReader } from './lean-frame.js';
+export type { LeanMessage } from './lean-frame.js';
 export { joinDataRequest, splitDataRequest } from './lean-request.js';
 export type { DataRequestParts } from './lean-request.js';

@@ -84,6 +84,14 @@ describe('lean client', () => {
     expect(r.trailer.has('grpc-status')).toBe(false);
   });
 
+  it('sends a request given in parts, small or large, as one message', async () => {
+    const server = await lean((b) => enc(`${b.length}:${b[0]}:${b[b.length - 1]}`));
+    const c = client(server.port);
+    expect(dec((await c.unary(UNARY, [enc('a'), enc('bc')])).message)).toBe('3:97:99');
+    const big = [new Uint8Array(50_000).fill(1), new Uint8Array(0), new Uint8Array(70_000).fill(2)];
+    expect(dec((await c.unary(UNARY, big)).message)).toBe('120000:1:2');
+  });
+
   it('fails with UNAVAILABLE naming the address when the connection is refused', async () => {
     const port = await freePort();
     const c = client(port);

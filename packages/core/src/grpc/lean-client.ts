@@ -8,6 +8,8 @@ import {
   formatGrpcTimeout,
   GRPC_CONTENT_TYPE,
   isGrpcProtoContentType,
+  type LeanMessage,
+  messageSize,
   metadataOf,
   writeFrame,
 } from './lean-frame.js';
@@ -57,11 +59,12 @@ export interface LeanClient {
   /** `http://host:port` or `https://host:port`. */
   readonly baseUrl: string;
   /**
-   * Calls a unary method with an encoded request message; resolves with the encoded response.
+   * Calls a unary method with an encoded request message (whole, or in parts sent without
+   * joining them); resolves with the encoded response.
    * Rejects with a `ConnectError`: the server's status and message, UNAVAILABLE when the peer
    * cannot be reached or the connection drops, DEADLINE_EXCEEDED, CANCELED, RESOURCE_EXHAUSTED.
    */
-  unary(path: string, message: Uint8Array, options?: LeanCallOptions): Promise<LeanUnaryResponse>;
+  unary(path: string, message: LeanMessage, options?: LeanCallOptions): Promise<LeanUnaryResponse>;
   /** Closes the HTTP/2 session; calls in flight fail with CANCELED. */
   close(): void;
   /** Same as {@link LeanClient.close}. */
@@ -171,16 +174,17 @@ class LeanClientImpl implements LeanClient {
     return s;
   }
 
-  unary(path: string, message: Uint8Array, options: LeanCallOptions = {}): Promise<LeanUnaryResponse> {
+  unary(path: string, message: LeanMessage, options: LeanCallOptions = {}): Promise<LeanUnaryResponse> {
     return new Promise<LeanUnaryResponse>((resolve, reject) => {
       const { signal, timeoutMs } = options;
       if (this.#closed)
         return reject(new ConnectError(`the client of ${this.baseUrl} is closed`, Code.Canceled));
       if (signal?.aborted) return reject(canceled(signal.reason));
-      if (message.byteLength > this.#maxBytes) {
+      const size = messageSize(message);
+      if (size > this.#maxBytes) {
         return reject(
           new ConnectError(
-            `request message of ${message.byteLength} bytes is larger than the limit of ${this.#maxBytes} bytes`,
+            `request message of ${size} bytes is larger than the limit of ${this.#maxBytes} bytes`,
             Code.ResourceExhausted,
           ),
         );
@@ -245,10 +249,10 @@ class LeanClientImpl implements LeanClient {
       const reader = new FrameReader(this.#maxBytes, undefined);
       let response: http2.IncomingHttpHeaders | undefined;
       let trailers: http2.IncomingHttpHeaders | undefined;
-      let result: Buffer | undefined;
+      let result: Uint8Array | undefined;
       let count = 0;
       let streamError: unknown;
-      const onMessage = (m: Buffer) => {
+      const onMessage = (m: Uint8Array) => {
         result = m;
         count++;
       };
@@ -300,7 +304,7 @@ class LeanClientImpl implements LeanClient {
     stream: http2.ClientHttp2Stream,
     response: http2.IncomingHttpHeaders | undefined,
     trailers: http2.IncomingHttpHeaders | undefined,
-    result: Buffer | undefined,
+    result: Uint8Array | undefined,
     count: number,
     idle: boolean,
     streamError: unknown,

@@ -44,11 +44,24 @@ describe('FrameReader', () => {
 
   it('hands a message that arrives whole in one chunk as a view, without copying', () => {
     const chunk = encodeFrame(a);
-    let seen: Buffer | undefined;
+    let seen: Uint8Array | undefined;
     new FrameReader(1 << 20).push(chunk, (m) => {
       seen = m;
     });
     expect(seen!.buffer).toBe(chunk.buffer);
+  });
+
+  it('hands out plain Uint8Arrays, not Buffers (whose slice() would not copy)', () => {
+    const out: Uint8Array[] = [];
+    const framed = Buffer.concat([encodeFrame(a), encodeFrame(c)]);
+    const reader = new FrameReader(1 << 20);
+    reader.push(framed.subarray(0, 100), (m) => out.push(m));
+    reader.push(framed.subarray(100), (m) => out.push(m));
+    expect(out).toHaveLength(2);
+    for (const m of out) expect(Buffer.isBuffer(m)).toBe(false);
+    const copy = out[0]!.slice(0, 10);
+    copy[0] = (copy[0]! + 1) & 0xff;
+    expect(out[0]![0]).toBe(a[0]);
   });
 
   it('is not idle inside a frame', () => {

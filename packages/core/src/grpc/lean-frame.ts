@@ -28,13 +28,43 @@ export function encodeFrame(message: Uint8Array): Buffer {
 const COPY_BELOW = 16 * 1024;
 
 /**
- * Writes one message as a gRPC frame on an HTTP/2 stream, without copying a large message, and
- * ends the stream after it when `end` is set. Returns what the last `write` returned (false:
- * wait for 'drain').
+ * An encoded message: one byte array, or several whose concatenation is the message (e.g. a
+ * rewritten head and the untouched documents of a request), sent without joining them.
  */
-export function writeFrame(stream: http2.Http2Stream, message: Uint8Array, end: boolean): boolean {
-  if (message.byteLength < COPY_BELOW) {
-    const framed = encodeFrame(message);
+export type LeanMessage = Uint8Array | readonly Uint8Array[];
+
+/** The size in bytes of a message given whole or in parts. */
+export function messageSize(message: LeanMessage): number {
+  if (message instanceof Uint8Array) return message.byteLength;
+  let n = 0;
+  for (const part of message) n += part.byteLength;
+  return n;
+}
+
+/** True for a `LeanMessage`: a `Uint8Array` or an array of them. */
+export function isLeanMessage(value: unknown): value is LeanMessage {
+  return value instanceof Uint8Array || (Array.isArray(value) && value.every((p) => p instanceof Uint8Array));
+}
+
+/**
+ * Writes one message as a gRPC frame on an HTTP/2 stream, without copying a large message or
+ * joining its parts, and ends the stream after it when `end` is set. Returns what the last
+ * `write` returned (false: wait for 'drain').
+ */
+export function writeFrame(stream: http2.Http2Stream, message: LeanMessage, end: boolean): boolean {
+  const size = messageSize(message);
+  if (size < COPY_BELOW) {
+    const framed = Buffer.allocUnsafe(5 + size);
+    framed[0] = 0;
+    framed.writeUInt32BE(size, 1);
+    if (message instanceof Uint8Array) framed.set(message, 5);
+    else {
+      let at = 5;
+      for (const part of message) {
+        framed.set(part, at);
+        at += part.byteLength;
+      }
+    }
     if (end) {
       stream.end(framed);
       return true;
@@ -43,18 +73,22 @@ export function writeFrame(stream: http2.Http2Stream, message: Uint8Array, end: 
   }
   const prefix = Buffer.allocUnsafe(5);
   prefix[0] = 0;
-  prefix.writeUInt32BE(message.byteLength, 1);
+  prefix.writeUInt32BE(size, 1);
   stream.write(prefix);
+  const parts = message instanceof Uint8Array ? [message] : message.filter((p) => p.byteLength > 0);
+  for (let i = 0; i < parts.length - 1; i++) stream.write(parts[i]!);
+  const last = parts[parts.length - 1]!;
   if (end) {
-    stream.end(message);
+    stream.end(last);
     return true;
   }
-  return stream.write(message);
+  return stream.write(last);
 }
 
 /**
  * Splits a byte stream into gRPC messages: frames may span DATA chunks and a chunk may hold
  * several frames. A message that arrives whole inside one chunk is a view of that chunk (no copy).
+ * Messages are plain `Uint8Array`s, never Node `Buffer`s, whose `slice()` would not copy.
  */
 export class FrameReader {
   readonly #maxBytes: number;
@@ -82,7 +116,7 @@ export class FrameReader {
    * Feeds one chunk; calls `onMessage` for every message it completes.
    * @throws ConnectError RESOURCE_EXHAUSTED for a message over the limit, UNIMPLEMENTED for a compressed one
    */
-  push(chunk: Buffer, onMessage: (message: Buffer) => void): void {
+  push(chunk: Buffer, onMessage: (message: Uint8Array) => void): void {
     let pos = 0;
     const len = chunk.length;
     while (pos < len) {
@@ -91,7 +125,7 @@ export class FrameReader {
         if (this.#headFill === 0 && len - pos >= 5) {
           const size = this.#check(chunk[pos]!, chunk.readUInt32BE(pos + 1));
           if (len - pos - 5 >= size) {
-            onMessage(chunk.subarray(pos + 5, pos + 5 + size));
+            onMessage(new Uint8Array(chunk.buffer, chunk.byteOffset + pos + 5, size));
             pos += 5 + size;
             continue;
           }
@@ -108,7 +142,7 @@ export class FrameReader {
         this.#headFill = 0;
         const size = this.#check(this.#head[0]!, this.#head.readUInt32BE(1));
         if (size === 0) {
-          onMessage(Buffer.alloc(0));
+          onMessage(new Uint8Array(0));
           continue;
         }
         this.#body = Buffer.allocUnsafe(size);
@@ -122,7 +156,7 @@ export class FrameReader {
       pos += n;
       if (this.#bodyFill === body.length) {
         this.#body = undefined;
-        onMessage(body);
+        onMessage(new Uint8Array(body.buffer, body.byteOffset, body.length));
       }
     }
   }

@@ -71,11 +71,15 @@ export function splitDataRequest(bytes: Uint8Array): DataRequestParts {
 
 /**
  * Joins an encoded head (e.g. `toBinary(DataRequestProtoWoDataSchema, head)`) and a `data` part
- * from {@link splitDataRequest} into one encoded `DataRequestProto`.
+ * from {@link splitDataRequest} into one encoded `DataRequestProto`. This copies the documents:
+ * to send, give the lean client or server `[head, data]` instead, which writes both parts
+ * without joining them.
  */
 export function joinDataRequest(head: Uint8Array, data: Uint8Array): Uint8Array {
   if (data.length === 0) return head;
-  const out = new Uint8Array(head.length + data.length);
+  // Uninitialized memory (no zero-fill), returned as a plain Uint8Array: a Buffer's slice() does not copy.
+  const mem = Buffer.allocUnsafe(head.length + data.length);
+  const out = new Uint8Array(mem.buffer, mem.byteOffset, mem.length);
   out.set(head, 0);
   out.set(data, head.length);
   return out;

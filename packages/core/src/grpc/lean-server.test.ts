@@ -67,6 +67,21 @@ describe('lean server: unary', () => {
     expect(seen!.timeoutMs).toBe(5000);
   });
 
+  it('sends a message given in parts, small or large, as one message', async () => {
+    const big = new Uint8Array(100_000).map((_, i) => i % 253);
+    const { client } = await serve({
+      unary: {
+        [UNARY]: (req) =>
+          dec(req) === 'big'
+            ? [big.subarray(0, 10), new Uint8Array(0), big.subarray(10)]
+            : [enc('he'), enc('llo')],
+      },
+    });
+    expect(dec((await client.unary(UNARY, enc('small'))).message)).toBe('hello');
+    const r = await client.unary(UNARY, enc('big'));
+    expect(Buffer.compare(Buffer.from(r.message), Buffer.from(big))).toBe(0);
+  });
+
   it('reads a message split across DATA chunks', async () => {
     const { session } = await serve({ unary: { [UNARY]: (req) => req } });
     const payload = new Uint8Array(200_000).map((_, i) => i & 0xff);

@@ -9,6 +9,9 @@ import {
   GRPC_CONTENT_TYPE,
   isGrpcProtoContentType,
   metadataOf,
+  isLeanMessage,
+  type LeanMessage,
+  messageSize,
   parseGrpcTimeout,
   writeFrame,
 } from './lean-frame.js';
@@ -45,13 +48,13 @@ export interface LeanCallContext {
 export type LeanUnaryHandler = (
   request: Uint8Array,
   ctx: LeanCallContext,
-) => Uint8Array | Promise<Uint8Array>;
+) => LeanMessage | Promise<LeanMessage>;
 
 /** Serves a bidirectional streaming method over raw message bytes; the returned iterable's messages are sent in order. */
 export type LeanBidiHandler = (
   requests: AsyncIterable<Uint8Array>,
   ctx: LeanCallContext,
-) => AsyncIterable<Uint8Array>;
+) => AsyncIterable<LeanMessage>;
 
 /** Options of {@link startLeanGrpcServer}. */
 export interface LeanGrpcServerOptions {
@@ -293,8 +296,9 @@ class LeanCall implements LeanCallContext {
   }
 
   /** Writes one response message; resolves when the stream can take more (backpressure). */
-  write(message: Uint8Array): Promise<void> | undefined {
-    if (message.byteLength > this.limits.maxBytes) throw this.#tooLarge(message);
+  write(message: LeanMessage): Promise<void> | undefined {
+    const size = messageSize(message);
+    if (size > this.limits.maxBytes) throw this.#tooLarge(size);
     this.sendHeaders();
     if (writeFrame(this.stream, message, false)) return undefined;
     return new Promise<void>((resolve) => {
@@ -309,10 +313,10 @@ class LeanCall implements LeanCallContext {
   }
 
   /** Ends the call with OK after the messages written so far and `last`, if given. */
-  succeed(last?: Uint8Array): void {
+  succeed(last?: LeanMessage): void {
     if (this.done) return;
-    if (last !== undefined && last.byteLength > this.limits.maxBytes) {
-      this.fail(this.#tooLarge(last));
+    if (last !== undefined && messageSize(last) > this.limits.maxBytes) {
+      this.fail(this.#tooLarge(messageSize(last)));
       return;
     }
     this.done = true;
@@ -324,9 +328,9 @@ class LeanCall implements LeanCallContext {
     else writeFrame(this.stream, last, true);
   }
 
-  #tooLarge(message: Uint8Array): ConnectError {
+  #tooLarge(size: number): ConnectError {
     return new ConnectError(
-      `response message of ${message.byteLength} bytes is larger than the limit of ${this.limits.maxBytes} bytes`,
+      `response message of ${size} bytes is larger than the limit of ${this.limits.maxBytes} bytes`,
       Code.ResourceExhausted,
     );
   }
@@ -416,9 +420,9 @@ function serveUnary(
   const call = new LeanCall(stream, headers, path, limits);
   if (call.done) return;
   const reader = new FrameReader(limits.maxBytes, headers['grpc-encoding'] as string | undefined);
-  let request: Buffer | undefined;
+  let request: Uint8Array | undefined;
   let count = 0;
-  const onMessage = (m: Buffer) => {
+  const onMessage = (m: Uint8Array) => {
     request = m;
     count++;
   };
@@ -442,13 +446,13 @@ function serveUnary(
         ),
       );
     }
-    let result: Uint8Array | Promise<Uint8Array>;
+    let result: LeanMessage | Promise<LeanMessage>;
     try {
       result = handler(request!, call);
     } catch (err) {
       return call.fail(err);
     }
-    if (result instanceof Uint8Array) return respondUnary(call, result);
+    if (isLeanMessage(result)) return respondUnary(call, result);
     Promise.resolve(result).then(
       (r) => respondUnary(call, r),
       (err) => call.fail(err),
@@ -458,10 +462,10 @@ function serveUnary(
 
 function respondUnary(call: LeanCall, response: unknown): void {
   if (call.done) return;
-  if (!(response instanceof Uint8Array)) {
+  if (!isLeanMessage(response)) {
     call.fail(
       new ConnectError(
-        `the lean handler of ${call.path} returned ${typeof response}, not a Uint8Array`,
+        `the lean handler of ${call.path} returned ${typeof response}, not a Uint8Array or an array of them`,
         Code.Internal,
       ),
     );
@@ -537,7 +541,7 @@ function serveBidi(
   if (call.done) return;
   const reader = new FrameReader(limits.maxBytes, headers['grpc-encoding'] as string | undefined);
   const queue = new RequestQueue(stream, limits.highWater);
-  const onMessage = (m: Buffer) => queue.push(m);
+  const onMessage = (m: Uint8Array) => queue.push(m);
   stream.on('data', (chunk: Buffer) => {
     if (call.done) return;
     try {
