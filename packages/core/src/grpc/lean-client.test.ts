@@ -1,5 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -250,6 +254,46 @@ describe('lean client', () => {
     expect((await slow).code).toBe(Code.Canceled);
     const after = await c.unary(UNARY, enc('x')).catch((e) => e);
     expect(after.code).toBe(Code.Canceled);
+  });
+
+  it('speaks TLS (https) to a lean server with a certificate, and refuses one it does not trust', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'weft-lean-tls-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const cert = readFileSync(join(dir, 'cert.pem'));
+    const server = await startLeanGrpcServer({
+      tls: { cert, key: readFileSync(join(dir, 'key.pem')) },
+      unary: { [UNARY]: (b) => b },
+    });
+    cleanup.push(() => server.close(100));
+    const trusted = createLeanClient(`https://127.0.0.1:${server.port}`, { ca: cert });
+    cleanup.push(() => trusted.close());
+    expect(dec((await trusted.unary(UNARY, enc('secret'))).message)).toBe('secret');
+    const untrusted = createLeanClient(`https://127.0.0.1:${server.port}`);
+    cleanup.push(() => untrusted.close());
+    const e = await untrusted.unary(UNARY, enc('x')).catch((err) => err);
+    expect(e.code).toBe(Code.Unavailable);
+    expect(e.rawMessage).toMatch(/certificate/i);
   });
 
   it('rejects a base URL that is not http(s)://host:port', () => {
