@@ -183,6 +183,28 @@ describe('lean server: unary', () => {
     expect((reason as ConnectError).code).toBe(Code.Canceled);
   });
 
+  it('survives handlers that answer after the client went away, sync or async', async () => {
+    let answered = 0;
+    const { client } = await serve({
+      unary: {
+        [UNARY]: async (req) => {
+          if (dec(req) === 'late') await sleep(150);
+          answered++;
+          return req;
+        },
+      },
+    });
+    const calls = Array.from({ length: 5 }, () => {
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(), 30);
+      return client.unary(UNARY, enc('late'), { signal: ac.signal }).catch((e) => e.code);
+    });
+    expect(await Promise.all(calls)).toEqual(Array(5).fill(Code.Canceled));
+    await sleep(250);
+    expect(answered).toBe(5);
+    expect(dec((await client.unary(UNARY, enc('after'))).message)).toBe('after');
+  });
+
   it('enforces maxMessageBytes on requests and responses with RESOURCE_EXHAUSTED', async () => {
     const { session, client } = await serve({
       maxMessageBytes: 1000,

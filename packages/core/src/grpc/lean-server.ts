@@ -282,9 +282,14 @@ class LeanCall implements LeanCallContext {
     return this.#responseTrailer;
   }
 
+  /** True once the peer or a reset closed the stream: nothing can be sent any more. */
+  get gone(): boolean {
+    return this.stream.destroyed || this.stream.closed;
+  }
+
   /** Sends the response headers if not sent yet (before the first message). */
   sendHeaders(): void {
-    if (this.stream.headersSent || this.stream.destroyed) return;
+    if (this.stream.headersSent || this.gone) return;
     const h: http2.OutgoingHttpHeaders = {
       ':status': 200,
       'content-type': GRPC_CONTENT_TYPE,
@@ -299,6 +304,7 @@ class LeanCall implements LeanCallContext {
   write(message: LeanMessage): Promise<void> | undefined {
     const size = messageSize(message);
     if (size > this.limits.maxBytes) throw this.#tooLarge(size);
+    if (this.gone) return undefined;
     this.sendHeaders();
     if (writeFrame(this.stream, message, false)) return undefined;
     return new Promise<void>((resolve) => {
@@ -321,7 +327,7 @@ class LeanCall implements LeanCallContext {
     }
     this.done = true;
     this.#cleanup();
-    if (this.stream.destroyed) return;
+    if (this.gone) return;
     this.sendHeaders();
     this.#resetAfterTrailers = true;
     if (last === undefined) this.stream.end();
@@ -452,12 +458,26 @@ function serveUnary(
     } catch (err) {
       return call.fail(err);
     }
-    if (isLeanMessage(result)) return respondUnary(call, result);
-    Promise.resolve(result).then(
-      (r) => respondUnary(call, r),
-      (err) => call.fail(err),
-    );
+    if (isLeanMessage(result)) {
+      try {
+        respondUnary(call, result);
+      } catch {
+        resetBroken(stream);
+      }
+      return;
+    }
+    Promise.resolve(result)
+      .then(
+        (r) => respondUnary(call, r),
+        (err) => call.fail(err),
+      )
+      .catch(() => resetBroken(stream));
   });
+}
+
+/** Last resort when writing a status itself failed: reset the stream rather than leave it hanging. */
+function resetBroken(stream: http2.ServerHttp2Stream): void {
+  if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
 }
 
 function respondUnary(call: LeanCall, response: unknown): void {
@@ -570,5 +590,5 @@ function serveBidi(
     } catch (err) {
       call.fail(err);
     }
-  })();
+  })().catch(() => resetBroken(stream));
 }
