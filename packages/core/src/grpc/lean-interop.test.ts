@@ -138,6 +138,21 @@ describe('grpc-js client → lean server', () => {
     expect(err.code).toBe(grpc.status.DEADLINE_EXCEEDED);
   });
 
+  it('gets UNIMPLEMENTED with a message when it sends gzip-compressed requests', async () => {
+    const server = await leanServer();
+    const client = new jina.JinaSingleDataRequestRPC(
+      `127.0.0.1:${server.port}`,
+      grpc.credentials.createInsecure(),
+      {
+        'grpc.default_compression_algorithm': 2, // gzip
+      },
+    );
+    cleanup.push(() => client.close());
+    const err = await new Promise<any>((resolve) => client.process_single_data(plainRequest('/'), resolve));
+    expect(err.code).toBe(grpc.status.UNIMPLEMENTED);
+    expect(err.details).toMatch(/compressed with 'gzip'.*identity/);
+  });
+
   it('streams several requests through JinaRPC/Call (bidi) in order', async () => {
     const server = await leanServer();
     const client = grpcJsClient(jina.JinaRPC, server.port);
