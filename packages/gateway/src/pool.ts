@@ -62,8 +62,10 @@ export class DeploymentPool {
             err,
           );
         }
-        if (ce.code !== Code.Unavailable && ce.code !== Code.Internal && ce.code !== Code.Unknown) throw ce;
         if (signal?.aborted) throw ce;
+        // CANCEL/ABORTED without our own abort: the replica's connection went away mid-call (it died).
+        const retryable = [Code.Unavailable, Code.Internal, Code.Unknown, Code.Canceled, Code.Aborted];
+        if (!retryable.includes(ce.code)) throw ce;
       }
     }
     throw new ConnectError(
