@@ -1,12 +1,15 @@
 // Entry of every child runtime process a Flow forks. Reads its role from WEFT_ROLE, serves it,
 // and exits when the parent disconnects or asks it to stop.
+import { readFileSync } from 'node:fs';
 import { isExecutorClass, serveExecutor } from '@weft/executor-runtime';
-import { startGateway } from '@weft/gateway';
+import * as gateway from '@weft/gateway';
 import {
   type ChildMessage,
   type ExecutorRole,
   type GatewayRole,
+  type HeadRole,
   ROLE_ENV,
+  type Role,
   type RoleState,
   setRoleState,
 } from './role.js';
@@ -39,9 +42,11 @@ function fail(err: unknown): never {
   process.exit(1);
 }
 
+// A killed parent closes the IPC channel: never outlive it.
 process.on('disconnect', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
-process.on('SIGINT', () => void shutdown(0));
+// Ctrl-C reaches the whole process group; the parent decides the order of shutdown (gateway first).
+process.on('SIGINT', () => {});
 
 async function serveExecutorRole(role: ExecutorRole, cls: Function): Promise<void> {
   const worker = await serveExecutor({
@@ -51,7 +56,14 @@ async function serveExecutorRole(role: ExecutorRole, cls: Function): Promise<voi
     port: role.port,
     usesWith: role.usesWith,
     usesMetas: role.usesMetas as never,
-    runtimeArgs: { replicas: role.replicas, replicaId: role.replica, workspace: role.workspace },
+    exitOnExceptions: role.exitOnExceptions,
+    runtimeArgs: {
+      replicas: role.replicas,
+      replicaId: role.replica,
+      shards: role.shards,
+      shardId: role.shard,
+      workspace: role.workspace,
+    },
   });
   stop = () => worker.close();
   send({ type: 'ready', port: worker.port });
@@ -63,6 +75,7 @@ async function runExecutor(role: ExecutorRole): Promise<void> {
     state.claimed = true;
     await serveExecutorRole(role, cls);
   };
+  state.fail = (err) => fail(err);
   setRoleState(state);
   const mod = (await import(role.module)) as Record<string, unknown>;
   if (state.claimed) return;
@@ -75,24 +88,68 @@ async function runExecutor(role: ExecutorRole): Promise<void> {
     .filter(([, v]) => isExecutorClass(v))
     .map(([k]) => k);
   throw new Error(
-    `cannot find Executor '${role.exportName}' in ${role.module}: it is not exported there, and no Flow in that module ` +
-      `started this deployment. Export the class, or give uses as './file.ts#Name'. Executors exported there: ${executors.join(', ') || 'none'}`,
+    `cannot find Executor '${role.exportName}' in ${role.module}: it is not exported there, and no Flow or Deployment in that module ` +
+      `started '${role.deployment}' before its top-level code finished. Export the class, or give uses as './file.ts#Name'. ` +
+      `Executors exported there: ${executors.join(', ') || 'none'}`,
   );
 }
 
-async function runGateway(role: GatewayRole): Promise<void> {
-  const gw = await startGateway({
+// The gateway's options grow with other packages; pass every field through and let it check them.
+type AnyStart = (options: Record<string, unknown>) => Promise<{ port: number; close(): Promise<void> }>;
+
+async function runHead(role: HeadRole): Promise<void> {
+  const startHead = (gateway as unknown as Record<string, AnyStart | undefined>).startHead;
+  if (typeof startHead !== 'function') {
+    throw new Error(
+      `deployment '${role.deployment}' needs a head (shards, usesBefore or usesAfter), but this @weft/gateway has no startHead; upgrade @weft/gateway`,
+    );
+  }
+  const head = await startHead({
+    name: role.deployment,
     port: role.port,
+    shards: role.shards,
+    polling: role.polling,
+    usesBefore: role.usesBefore,
+    usesAfter: role.usesAfter,
+    timeoutSend: role.timeoutSend,
+    retries: role.retries,
+  });
+  stop = () => head.close();
+  send({ type: 'ready', port: head.port });
+}
+
+async function runGateway(role: GatewayRole): Promise<void> {
+  const start = gateway.startGateway as unknown as AnyStart;
+  const gw = await start({
     graph: role.graph,
     addresses: role.addresses,
+    conditions: role.conditions,
+    noReduce: role.noReduce,
+    deployments: role.deployments,
+    protocol: role.protocols.length === 1 ? role.protocols[0] : role.protocols,
+    port: role.ports.length === 1 ? role.ports[0] : role.ports,
+    host: role.host,
+    tls: role.tls,
+    cors: role.cors,
     prefetch: role.prefetch,
-    pool: { timeoutSend: role.timeoutSend, retries: role.retries },
+    monitoring: role.monitoring,
+    pool: { timeoutSend: role.timeoutSend },
   });
   stop = () => gw.close();
   send({ type: 'ready', port: gw.port });
 }
 
-const raw = process.env[ROLE_ENV];
-if (!raw) fail(new Error(`${ROLE_ENV} is not set: this file is started by a Weft Flow, not by hand`));
-const role = JSON.parse(raw!) as ExecutorRole | GatewayRole;
-(role.kind === 'gateway' ? runGateway(role) : runExecutor(role)).catch(fail);
+function readRole(): Role {
+  const raw = process.env[ROLE_ENV];
+  if (!raw) throw new Error(`${ROLE_ENV} is not set: this file is started by a Weft Flow, not by hand`);
+  return JSON.parse(raw.startsWith('@') ? readFileSync(raw.slice(1), 'utf8') : raw) as Role;
+}
+
+try {
+  const role = readRole();
+  const run =
+    role.kind === 'gateway' ? runGateway(role) : role.kind === 'head' ? runHead(role) : runExecutor(role);
+  run.catch(fail);
+} catch (err) {
+  fail(err);
+}

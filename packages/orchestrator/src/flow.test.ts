@@ -86,7 +86,7 @@ describe('Flow', () => {
     expect(() => new Flow().add({ uses: WhoAmI, name: 'a' }).add({ uses: WhoAmI, name: 'a' })).toThrow(
       /already taken/,
     );
-    expect(() => new Flow().add({ uses: WhoAmI, needs: 'nowhere' })).toThrow(/needs 'nowhere'/);
+    expect(() => new Flow().add({ uses: WhoAmI, needs: 'nowhere' }).validate()).toThrow(/needs 'nowhere'/);
     expect(() => new Flow().add({ uses: WhoAmI, replicas: 0 })).toThrow(/replicas must be/);
   });
 

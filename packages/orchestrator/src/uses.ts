@@ -3,13 +3,19 @@ import { pathToFileURL } from 'node:url';
 import { ConfigError } from '@weft/core';
 import { definingModuleOf, type Executor, isExecutorClass } from '@weft/executor-runtime';
 
-/** What `uses` may be: an Executor class or a module specifier `./file.ts#ExportName`. */
+/** What `uses` may be: an Executor class or a module specifier `./file.ts#ExportName` (or `package#ExportName`). */
 export type Uses = (new (args?: any) => Executor) | string;
 
 /** Where a child process finds the executor class. */
 export interface UsesSpec {
+  /** File URL of the module, or a bare package specifier. */
   module: string;
   exportName: string;
+}
+
+/** Whether a specifier names a package (`@weft/executor-runtime`) rather than a file. */
+function isBare(file: string): boolean {
+  return !/^(?:\.{1,2}[\\/]|\/|file:|[A-Za-z]:[\\/])/.test(file);
 }
 
 /**
@@ -26,6 +32,7 @@ export function resolveUses(uses: Uses, baseDir: string, fallbackModule: string 
       );
     }
     const file = m[1]!;
+    if (isBare(file)) return { module: file, exportName: m[2] };
     const url = file.startsWith('file://')
       ? file
       : pathToFileURL(isAbsolute(file) ? file : resolve(baseDir, file)).href;
@@ -41,4 +48,9 @@ export function resolveUses(uses: Uses, baseDir: string, fallbackModule: string 
     );
   }
   return { module, exportName: uses.name };
+}
+
+/** The name of the class `uses` refers to. */
+export function usesClassName(uses: Uses): string {
+  return typeof uses === 'string' ? uses.slice(uses.lastIndexOf('#') + 1) : uses.name;
 }
