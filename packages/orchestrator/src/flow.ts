@@ -51,9 +51,12 @@ const SCHEME: Record<GatewayProtocol, [string, string]> = {
   websocket: ['ws', 'wss'],
 };
 
+/** @internal Weft modules that construct Flows on the user's behalf; skipped when finding the user's module. */
+export const INTERNAL_MODULES: string[] = [import.meta.url];
+
 /** The module that created a Flow/Deployment, and the folder relative `uses` resolve against. */
 export function creatorContext(self: string, baseDir?: string): { creator?: string; baseDir: string } {
-  const creator = callerModule(self);
+  const creator = callerModule(self, ...INTERNAL_MODULES);
   return {
     creator,
     baseDir: baseDir ?? (creator?.startsWith('file:') ? dirname(fileURLToPath(creator)) : process.cwd()),
