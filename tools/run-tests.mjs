@@ -44,5 +44,9 @@ for (const dir of projectDirs) {
   failed += (r.numFailedTests ?? 0) || (r.numFailedTestSuites ?? 0);
 }
 failed += suitesMissing;
+if (test.status !== 0 && failed === 0) {
+  failed = 1;
+  console.error('a test target failed without a failing test in its report (see the output above)');
+}
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(test.status !== 0 || failed > 0 ? 1 : 0);

@@ -32,6 +32,8 @@ describe('examples/seed/main.ts', () => {
   it('prints exactly the seed result and exits 0', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', tsx, here('../main.ts')], {
       timeout: 60_000,
+      // stdout is a pipe here, but test runners set FORCE_COLOR: print as a terminal-less user sees it.
+      env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
     });
     expect(stdout).toBe("[ 'hello, world!goodbye!', 'hello, world!goodbye!' ]\n");
   });
