@@ -119,6 +119,11 @@ export class Deployment {
     return this.#normalized;
   }
 
+  /** @internal Where relative `uses` resolve and which module created the Deployment. */
+  get context(): { baseDir: string; creator?: string; protocol?: DeploymentRunOptions['protocol'] } {
+    return { baseDir: this.#baseDir, creator: this.#creator, protocol: this.#options.protocol };
+  }
+
   /** Starts every runtime; resolves when all are ready. */
   async start(): Promise<this> {
     if (await serveRoleIfChild([this.#normalized])) return new Promise<never>(() => {});

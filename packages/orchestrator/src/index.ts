@@ -24,3 +24,8 @@ export { loadDeploymentYaml, loadFlowYaml, loadYaml, saveYaml, substituteVariabl
 export type { LoadYamlOptions } from './yaml.js';
 export { yamlJsonSchema } from './yaml-schema.js';
 export type { DeploymentYamlDocument, ExecutorEntryDocument, FlowYamlDocument } from './yaml-schema.js';
+export { exportKubernetes, toKubernetes } from './export/kubernetes.js';
+export type { KubernetesExportOptions, KubernetesManifests, KubernetesObject } from './export/kubernetes.js';
+export { exportDockerCompose, toDockerCompose } from './export/compose.js';
+export type { ComposeExportOptions, ComposeFile, ComposeService } from './export/compose.js';
+export type { ExportOptions } from './export/common.js';
