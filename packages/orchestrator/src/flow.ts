@@ -10,6 +10,7 @@ import {
   type NormalizedDeployment,
   normalizeDeployment,
 } from './options.js';
+import { flowchartSvg } from './flowchart-svg.js';
 import { type PlanContext, planDeployment } from './plan.js';
 import { freePort } from './ports.js';
 import type { GatewayRole } from './role.js';
@@ -187,6 +188,12 @@ export class Flow {
   plot(): string {
     this.validate();
     return mermaid(this.#deployments);
+  }
+
+  /** A standalone SVG drawing of the topology. */
+  plotSvg(): string {
+    this.validate();
+    return flowchartSvg(this.#deployments);
   }
 
   /** Starts every runtime and the gateway; resolves when all are ready. Fails fast, stopping the rest. */

@@ -21,6 +21,8 @@ export interface LoadYamlOptions {
   context?: Readonly<Record<string, unknown>>;
   /** Values for `${{ ENV.VAR }}`. @default process.env */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Flow options that replace the YAML's `with:` (e.g. `{ port: undefined }` for free ports in tests). @default {} */
+  override?: Partial<FlowOptions>;
 }
 
 const EXPR = /\$\{\{\s*(ENV|CONTEXT)\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
@@ -151,7 +153,7 @@ function deploymentFromYaml(
   };
 }
 
-function flowFromDocument(doc: FlowYamlDocument, base: string): Flow {
+function flowFromDocument(doc: FlowYamlDocument, base: string, override: Partial<FlowOptions> = {}): Flow {
   const w = { ...doc.gateway, ...doc.with };
   const options: FlowOptions = {
     protocol: lower(w.protocol),
@@ -169,6 +171,7 @@ function flowFromDocument(doc: FlowYamlDocument, base: string): Flow {
     env: stringEnv(doc.with?.env),
     restart: doc.with?.restart,
     baseDir: base,
+    ...override,
   };
   if ((w.ssl_certfile === undefined) !== (w.ssl_keyfile === undefined)) {
     throw new ConfigError('with: give both ssl_certfile and ssl_keyfile for TLS, or neither');
@@ -194,7 +197,9 @@ export async function loadYaml(file: string, options: LoadYamlOptions = {}): Pro
   const doc = await readYaml(file, options);
   const base = dirname(resolve(file));
   try {
-    return doc.jtype === 'Flow' ? flowFromDocument(doc, base) : deploymentFromDocument(doc, base);
+    return doc.jtype === 'Flow'
+      ? flowFromDocument(doc, base, options.override)
+      : deploymentFromDocument(doc, base);
   } catch (err) {
     if (err instanceof ConfigError) throw new ConfigError(`${file}: ${err.message}`);
     throw err;
