@@ -21,15 +21,6 @@ const run = (...args: string[]) =>
     });
   });
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Starts a long-running `weft` command and resolves with its ready line. */
 function serve(args: string[]): {
   child: ChildProcess;

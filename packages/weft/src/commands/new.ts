@@ -19,7 +19,7 @@ const WEFT_PACKAGES = [
   'orchestrator',
   'weft',
 ];
-const TOOLS = { vitest: '4.1.12', vite: '7.3.8', typescript: '6.0.3', tsx: '4.23.15' };
+const TOOLS = { vitest: '4.1.12', vite: '7.3.8', typescript: '6.0.3', tsx: '4.23.15', node: '20.19.43' };
 
 /** The `packages/` folder of the Weft monorepo this CLI runs from, when it does. */
 function workspacePackages(): string | undefined {
@@ -138,7 +138,8 @@ const TSCONFIG = `{
     "moduleResolution": "NodeNext",
     "strict": true,
     "skipLibCheck": true,
-    "noEmit": true
+    "noEmit": true,
+    "types": ["node"]
   },
   "include": ["*.ts", "test/**/*.ts"]
 }
@@ -190,7 +191,13 @@ export async function scaffold(dir: string, options: { packed?: boolean } = {}):
       typecheck: 'tsc',
     },
     dependencies: { weft: weftDeps.weft },
-    devDependencies: { tsx: TOOLS.tsx, typescript: TOOLS.typescript, vite: TOOLS.vite, vitest: TOOLS.vitest },
+    devDependencies: {
+      '@types/node': TOOLS.node,
+      tsx: TOOLS.tsx,
+      typescript: TOOLS.typescript,
+      vite: TOOLS.vite,
+      vitest: TOOLS.vitest,
+    },
     // Every @weft package from the same place as weft itself.
     overrides: Object.fromEntries(Object.entries(weftDeps).filter(([n]) => n !== 'weft')),
   };
