@@ -142,12 +142,15 @@ export function gatewayArgs(spec: ExportSpec, addresses: Record<string, string[]
   if (Object.keys(conditions).length) args.push('--graph-conditions', JSON.stringify(conditions));
   const noReduce = spec.deployments.filter((d) => d.noReduce).map((d) => d.name);
   if (noReduce.length) args.push('--deployments-no-reduce', JSON.stringify(noReduce));
-  const perDeployment = Object.fromEntries(
+  const timeouts = Object.fromEntries(
     spec.deployments
-      .filter((d) => d.timeoutSend ?? d.retries ?? spec.options.timeoutSend)
-      .map((d) => [d.name, { timeoutSend: d.timeoutSend ?? spec.options.timeoutSend, retries: d.retries }]),
+      .filter((d) => (d.timeoutSend ?? spec.options.timeoutSend) !== undefined)
+      .map((d) => [d.name, d.timeoutSend ?? spec.options.timeoutSend]),
   );
-  if (Object.keys(perDeployment).length) args.push('--deployments-options', JSON.stringify(perDeployment));
+  if (Object.keys(timeouts).length) args.push('--deployments-timeout-send', JSON.stringify(timeouts));
+  // The gateway takes one retry count for all deployments: the largest asked for.
+  const retries = spec.deployments.map((d) => d.retries).filter((r): r is number => r !== undefined);
+  if (retries.length) args.push('--retries', String(Math.max(...retries)));
   if (spec.options.prefetch !== undefined) args.push('--prefetch', String(spec.options.prefetch));
   if (spec.options.cors) args.push('--cors');
   return args;
