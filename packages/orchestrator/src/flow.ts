@@ -232,8 +232,6 @@ export class Flow {
       }
       const ready = (r: RuntimeProcess) =>
         r.start(this.#deployments.find((d) => d.name === deploymentOf(r))?.timeoutReady ?? timeoutReady);
-      await Promise.all(this.#workers.map(ready));
-      await Promise.all(this.#heads.map(ready));
       const { protocols, ports } = gatewayDoors(this.#options);
       const chosen: number[] = [];
       for (let i = 0; i < protocols.length; i++) chosen.push(ports[i] ?? (await freePort()));
@@ -259,7 +257,14 @@ export class Flow {
         monitoring: this.#options.monitoring,
       };
       this.#gateway = new RuntimeProcess('gateway', role, { ...ctx.process, restart: ctx.process.restart });
-      await this.#gateway.start(timeoutReady);
+      // Every port is chosen up front and connections are made on first use, so every runtime
+      // (gateway included) starts at once; start() resolves when all are ready, fails on the first failure.
+      const gateway = this.#gateway;
+      await Promise.all([
+        ...this.#workers.map(ready),
+        ...this.#heads.map(ready),
+        gateway.start(timeoutReady),
+      ]);
       const host = this.#options.host && this.#options.host !== '0.0.0.0' ? this.#options.host : '127.0.0.1';
       this.#doors = protocols.map((protocol, i) => ({
         protocol,
