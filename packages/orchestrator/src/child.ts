@@ -1,6 +1,7 @@
 // Entry of every child runtime process a Flow forks. Reads its role from WEFT_ROLE, serves it,
 // and exits when the parent disconnects or asks it to stop.
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { isExecutorClass, serveExecutor } from '@weft/executor-runtime';
 import * as gateway from '@weft/gateway';
 import {
@@ -48,9 +49,10 @@ process.on('SIGTERM', () => void shutdown(0));
 // Ctrl-C reaches the whole process group; the parent decides the order of shutdown (gateway first).
 process.on('SIGINT', () => {});
 
-async function serveExecutorRole(role: ExecutorRole, cls: Function): Promise<void> {
+async function serveExecutorRole(role: ExecutorRole, uses: Function | string): Promise<void> {
   const worker = await serveExecutor({
-    uses: cls as never,
+    uses: uses as never,
+    workspace: role.workspace,
     name: role.deployment,
     runtimeName: role.runtimeName,
     port: role.port,
@@ -77,6 +79,8 @@ async function runExecutor(role: ExecutorRole): Promise<void> {
   };
   state.fail = (err) => fail(err);
   setRoleState(state);
+  // An executor YAML file: the runtime's loader reads it (jtype, with, metas, requests, batching).
+  if (role.exportName === '') return serveExecutorRole(role, fileURLToPath(role.module));
   const mod = (await import(role.module)) as Record<string, unknown>;
   if (state.claimed) return;
   const cls = mod[role.exportName];

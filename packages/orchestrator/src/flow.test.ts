@@ -67,6 +67,16 @@ describe('Flow', () => {
     c.close();
   });
 
+  it('serves an executor YAML file (jtype, with, metas) given as uses', async () => {
+    const f = new Flow().add({ uses: './test-fixtures/greeter.yml', name: 'g' }).add({ uses: WhoAmI });
+    flows.push(f);
+    await f.start();
+    const c = new Client({ port: f.port! });
+    const r = await c.post('/', new DocumentArray([{ text: 'toi' }]));
+    c.close();
+    expect(r.texts).toEqual(['salut toiseen;']);
+  });
+
   it('fails start() fast when an executor constructor throws, naming it and the cause, leaving nothing running', async () => {
     // BrokenInit has no @requests methods, so Weft cannot tell its module: name it.
     const f = new Flow()

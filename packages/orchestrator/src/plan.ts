@@ -22,6 +22,7 @@ export interface DeploymentPlan {
 }
 
 const isTs = (module: string) => module.startsWith('file:') && /\.[cm]?tsx?$/.test(new URL(module).pathname);
+// Executor YAML files name their module themselves; the runtime's loader registers tsx when needed.
 
 /** Runtime name of a replica: `name/rep-r`, or `name/shard-s/rep-r` when sharded. */
 export function replicaName(name: string, shards: number, shard: number, replica: number): string {

@@ -8,8 +8,9 @@ export type Uses = (new (args?: any) => Executor) | string;
 
 /** Where a child process finds the executor class. */
 export interface UsesSpec {
-  /** File URL of the module, or a bare package specifier. */
+  /** File URL of the module (or executor YAML file), or a bare package specifier. */
   module: string;
+  /** Export name of the class; empty for an executor YAML file. */
   exportName: string;
 }
 
@@ -25,6 +26,14 @@ function isBare(file: string): boolean {
  */
 export function resolveUses(uses: Uses, baseDir: string, fallbackModule: string | undefined): UsesSpec {
   if (typeof uses === 'string') {
+    const yaml = uses.trim();
+    if (/\.ya?ml$/i.test(yaml)) {
+      // An executor YAML file (`jtype: ./encoder.ts#Encoder`, `with:`, `metas:`), loaded by the runtime.
+      const url = yaml.startsWith('file://')
+        ? yaml
+        : pathToFileURL(isAbsolute(yaml) ? yaml : resolve(baseDir, yaml)).href;
+      return { module: url, exportName: '' };
+    }
     const m = /^(.+?)(?:#([A-Za-z_$][\w$]*))?$/.exec(uses.trim());
     if (!m?.[2]) {
       throw new ConfigError(

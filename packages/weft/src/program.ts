@@ -1,9 +1,11 @@
 import { Command, Option } from 'commander';
 import { registerClient } from './commands/client.js';
+import { registerExecutorCommand } from './commands/executor.js';
 import { registerExport } from './commands/export.js';
 import { registerDeployment, registerFlow } from './commands/flow.js';
 import { registerHead } from './commands/head.js';
 import { registerNew } from './commands/new.js';
+import { registerPingCommand } from './commands/ping.js';
 import { VERSION } from './version.js';
 
 /** Environment variable every Weft runtime reads its log level from. */
@@ -42,7 +44,9 @@ Exit codes: 0 success; 1 failure (invalid YAML or options, a runtime that fails,
   // One line per command; each lives in src/commands/<name>.ts.
   registerFlow(program);
   registerDeployment(program);
+  registerExecutorCommand(program);
   registerHead(program);
+  registerPingCommand(program);
   registerExport(program);
   registerClient(program);
   registerNew(program);
