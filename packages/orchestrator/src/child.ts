@@ -2,8 +2,7 @@
 // and exits when the parent disconnects or asks it to stop.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { isExecutorClass, serveExecutor } from '@weft/executor-runtime';
-import * as gateway from '@weft/gateway';
+import type * as ExecutorRuntime from '@weft/executor-runtime';
 import {
   type ChildMessage,
   type ExecutorRole,
@@ -49,8 +48,13 @@ process.on('SIGTERM', () => void shutdown(0));
 // Ctrl-C reaches the whole process group; the parent decides the order of shutdown (gateway first).
 process.on('SIGINT', () => {});
 
+// Each role loads only what it serves: an executor never loads the gateway (fastify, …), and the
+// gateway never loads the executor runtime. This keeps start-up and restarts short.
+let runtime: typeof ExecutorRuntime;
+const loadGateway = () => import('@weft/gateway');
+
 async function serveExecutorRole(role: ExecutorRole, uses: Function | string): Promise<void> {
-  const worker = await serveExecutor({
+  const worker = await runtime.serveExecutor({
     uses: uses as never,
     workspace: role.workspace,
     name: role.deployment,
@@ -72,6 +76,8 @@ async function serveExecutorRole(role: ExecutorRole, uses: Function | string): P
 }
 
 async function runExecutor(role: ExecutorRole): Promise<void> {
+  runtime = await import('@weft/executor-runtime');
+  const { isExecutorClass } = runtime;
   const state: RoleState = { role, claimed: false };
   state.serve = async (cls) => {
     state.claimed = true;
@@ -102,6 +108,7 @@ async function runExecutor(role: ExecutorRole): Promise<void> {
 type AnyStart = (options: Record<string, unknown>) => Promise<{ port: number; close(): Promise<void> }>;
 
 async function runHead(role: HeadRole): Promise<void> {
+  const gateway = await loadGateway();
   const startHead = (gateway as unknown as Record<string, AnyStart | undefined>).startHead;
   if (typeof startHead !== 'function') {
     throw new Error(
@@ -123,7 +130,7 @@ async function runHead(role: HeadRole): Promise<void> {
 }
 
 async function runGateway(role: GatewayRole): Promise<void> {
-  const start = gateway.startGateway as unknown as AnyStart;
+  const start = (await loadGateway()).startGateway as unknown as AnyStart;
   const gw = await start({
     graph: role.graph,
     addresses: role.addresses,
@@ -137,7 +144,9 @@ async function runGateway(role: GatewayRole): Promise<void> {
     cors: role.cors,
     prefetch: role.prefetch,
     monitoring: role.monitoring,
-    pool: { timeoutSend: role.timeoutSend },
+    // Local replicas come back within about a second of a crash (the orchestrator restarts them on
+    // the same port): probe an ejected replica at least every second so that it rejoins promptly.
+    pool: { timeoutSend: role.timeoutSend, probeBackoffMs: [100, 1000] },
   });
   stop = () => gw.close();
   send({ type: 'ready', port: gw.port });

@@ -257,14 +257,14 @@ export class Flow {
         monitoring: this.#options.monitoring,
       };
       this.#gateway = new RuntimeProcess('gateway', role, { ...ctx.process, restart: ctx.process.restart });
-      // Every port is chosen up front and connections are made on first use, so every runtime
-      // (gateway included) starts at once; start() resolves when all are ready, fails on the first failure.
-      const gateway = this.#gateway;
-      await Promise.all([
-        ...this.#workers.map(ready),
-        ...this.#heads.map(ready),
-        gateway.start(timeoutReady),
-      ]);
+      // Every port is chosen up front and connections are made on first use, so the gateway starts
+      // together with the executors. Heads start once their shards serve: a head asked for its
+      // endpoints before that would answer with none, and the gateway would skip the deployment.
+      // start() resolves when all are ready and fails on the first failure.
+      const gateway = this.#gateway.start(timeoutReady);
+      gateway.catch(() => {});
+      await Promise.all(this.#workers.map(ready));
+      await Promise.all([...this.#heads.map(ready), gateway]);
       const host = this.#options.host && this.#options.host !== '0.0.0.0' ? this.#options.host : '127.0.0.1';
       this.#doors = protocols.map((protocol, i) => ({
         protocol,

@@ -45,7 +45,8 @@ export interface RuntimeProcessOptions {
   needsTsx?: boolean;
 }
 
-const BACKOFF_MS = [100, 200, 400, 800, 1600, 3200, 5000];
+// The first restart is immediate: a replica that ran fine and crashed once should rejoin at once.
+const BACKOFF_MS = [0, 200, 400, 800, 1600, 3200, 5000];
 const STABLE_MS = 10_000;
 
 let tsxLoader: string | undefined;

@@ -48,8 +48,10 @@ describe('supervision', () => {
     let stop = false;
     let ok = 0;
     const failures: unknown[] = [];
+    // Four clients in closed loops with a short pause: steady load without starving the restart of CPU.
     const load = Array.from({ length: 4 }, async () => {
       while (!stop) {
+        await new Promise((r) => setTimeout(r, 10));
         try {
           const r = await c.post('/', DocumentArray.empty(2));
           expect(r.texts).toEqual(['seen;', 'seen;']);
@@ -67,24 +69,26 @@ describe('supervision', () => {
       return now.state === 'ready' && now.pid !== victim.pid && now.alive;
     }, 5000);
     const took = Date.now() - killedAt;
-    // Requests reach the restarted replica again.
+    // Requests reach the restarted replica again, within 5 s of the kill.
     const servedBy = new Set<string>();
-    await until(() => {
-      return servedBy.has('executor0/rep-1');
-    }, 10).catch(() => {});
-    for (let i = 0; i < 30 && !servedBy.has('executor0/rep-1'); i++) {
+    while (!servedBy.has('executor0/rep-1') && Date.now() - killedAt < 5000) {
       const r = await c.post('/', DocumentArray.empty(1));
       servedBy.add(String(r.at(0)!.tags.runtime));
+      await new Promise((r) => setTimeout(r, 20));
     }
+    const rejoined = Date.now() - killedAt;
     stop = true;
     await Promise.all(load);
     c.close();
-    expect(back, `replica back after ${took} ms`).toBe(true);
+    expect(
+      back,
+      `replica back after ${took} ms; log:\n${logs.filter((l) => l.startsWith('executor0/rep-1')).join('\n')}`,
+    ).toBe(true);
     expect(took).toBeLessThan(5000);
     const now = f.describe().find((r) => r.name === 'executor0/rep-1')!;
     expect(now.port).toBe(victim.port);
     expect(now.restarts).toBe(1);
-    expect(servedBy.has('executor0/rep-1')).toBe(true);
+    expect(servedBy.has('executor0/rep-1'), `not serving again ${rejoined} ms after the kill`).toBe(true);
     expect(failures).toEqual([]);
     expect(ok).toBeGreaterThan(10);
     expect(logs.some((l) => l.startsWith('executor0/rep-1 | exited with SIGKILL; restarting'))).toBe(true);

@@ -5,6 +5,7 @@ import { registerExport } from './commands/export.js';
 import { registerDeployment, registerFlow } from './commands/flow.js';
 import { registerHead } from './commands/head.js';
 import { registerNew } from './commands/new.js';
+import { registerGatewayCommand } from './commands/gateway.js';
 import { registerPingCommand } from './commands/ping.js';
 import { VERSION } from './version.js';
 
@@ -47,6 +48,7 @@ Exit codes: 0 success; 1 failure (invalid YAML or options, a runtime that fails,
   registerExecutorCommand(program);
   registerHead(program);
   registerPingCommand(program);
+  registerGatewayCommand(program);
   registerExport(program);
   registerClient(program);
   registerNew(program);
