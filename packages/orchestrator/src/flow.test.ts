@@ -77,6 +77,23 @@ describe('Flow', () => {
     expect(r.texts).toEqual(['salut toiseen;']);
   });
 
+  it('serves gRPC and HTTP doors on the ports asked for, listing their URLs', async () => {
+    const { freePort } = await import('./ports.js');
+    const ports = [await freePort(), await freePort()];
+    const f = new Flow({ protocol: ['grpc', 'http'], port: ports, cors: true }).add({ uses: Greeter, usesWith: { greeting: 'yo' } });
+    flows.push(f);
+    await f.start();
+    expect(f.doors.map((d) => d.url)).toEqual([`grpc://127.0.0.1:${ports[0]}`, `http://127.0.0.1:${ports[1]}`]);
+    const res = await fetch(`http://127.0.0.1:${ports[1]}/post`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ data: [{ text: 'web' }], execEndpoint: '/' }),
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { data: { text: string }[] };
+    expect(body.data.map((d) => d.text)).toEqual(['yo web']);
+  });
+
   it('fails start() fast when an executor constructor throws, naming it and the cause, leaving nothing running', async () => {
     // BrokenInit has no @requests methods, so Weft cannot tell its module: name it.
     const f = new Flow()

@@ -77,42 +77,64 @@ async function healthy(
 }
 
 describe('the exported Compose topology, run as local processes', () => {
-  it('serves the seed pipeline through its gateway', async () => {
-    const flow = await loadFlowYaml(fixture('seed.yml'));
-    // The image would hold this project at workdir; here it is this package's folder.
-    const compose = toDockerCompose(flow, { workdir: projectDir, projectDir });
-    const names = Object.keys(compose.services);
-    expect(names).toEqual(['executor0-rep-0', 'executor0-rep-1', 'executor1', 'gateway']);
-    const base = 1 + Math.floor(Math.random() * 200);
-    const ips = new Map(names.map((n, i) => [n, `127.1.${base}.${10 + i}`]));
-    const started = new Set<string>();
-    const start = async (name: string): Promise<void> => {
-      if (started.has(name)) return;
-      started.add(name);
-      const s = compose.services[name]!;
-      for (const dep of Object.keys(s.depends_on ?? {})) {
-        await start(dep);
-        await healthy(compose, dep, ips.get(dep)!, ips);
+  it.each([
+    ['seed.yml', ['executor0-rep-0', 'executor0-rep-1', 'executor1', 'gateway']],
+    [
+      'sharded.yml',
+      [
+        'executor0-0-rep-0',
+        'executor0-1-rep-0',
+        'executor0-head',
+        'executor1-rep-0',
+        'executor1-rep-1',
+        'gateway',
+      ],
+    ],
+  ])(
+    'serves the seed pipeline through its gateway (%s)',
+    async (file, services) => {
+      const flow = await loadFlowYaml(fixture(file));
+      // The image would hold this project at workdir; here it is this package's folder.
+      const compose = toDockerCompose(flow, { workdir: projectDir, projectDir });
+      const names = Object.keys(compose.services);
+      expect(names).toEqual(services);
+      const base = 1 + Math.floor(Math.random() * 200);
+      const ips = new Map(names.map((n, i) => [n, `127.1.${base}.${10 + i}`]));
+      const started = new Set<string>();
+      const start = async (name: string): Promise<void> => {
+        if (started.has(name)) return;
+        started.add(name);
+        const s = compose.services[name]!;
+        for (const dep of Object.keys(s.depends_on ?? {})) {
+          await start(dep);
+          await healthy(compose, dep, ips.get(dep)!, ips);
+        }
+        expect(s.init).toBe(true);
+        const child = spawn(process.execPath, [cli, ...containerArgs(s.command, ips.get(name)!, ips)], {
+          cwd: s.working_dir,
+          env: { PATH: process.env.PATH, ...s.environment },
+          stdio: ['ignore', 'ignore', 'inherit'],
+        });
+        procs.push(child);
+      };
+      await start('gateway');
+      await healthy(compose, 'gateway', ips.get('gateway')!, ips);
+      const c = new Client({ host: ips.get('gateway')!, port: 8080 });
+      try {
+        const r = await c.post('/', DocumentArray.empty(2));
+        expect(r.texts).toEqual(['hello, world!goodbye!', 'hello, world!goodbye!']);
+        const many = await c.post('/', DocumentArray.empty(20), { requestSize: 1 });
+        expect(many.texts.every((t) => t === 'hello, world!goodbye!')).toBe(true);
+      } finally {
+        c.close();
+        for (const p of procs.splice(0)) {
+          if (p.exitCode !== null || p.signalCode !== null) continue;
+          const gone = new Promise<void>((resolve) => p.once('exit', () => resolve()));
+          p.kill('SIGTERM');
+          await gone;
+        }
       }
-      expect(s.init).toBe(true);
-      const child = spawn(process.execPath, [cli, ...containerArgs(s.command, ips.get(name)!, ips)], {
-        cwd: s.working_dir,
-        env: { PATH: process.env.PATH, ...s.environment },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      });
-      procs.push(child);
-    };
-    await start('gateway');
-    await healthy(compose, 'gateway', ips.get('gateway')!, ips);
-    const c = new Client({ host: ips.get('gateway')!, port: 8080 });
-    try {
-      const r = await c.post('/', DocumentArray.empty(2));
-      expect(r.texts).toEqual(['hello, world!goodbye!', 'hello, world!goodbye!']);
-      // Both replicas of executor0 take part: the gateway balances over the Compose services.
-      const many = await c.post('/', DocumentArray.empty(20), { requestSize: 1 });
-      expect(many.texts.every((t) => t === 'hello, world!goodbye!')).toBe(true);
-    } finally {
-      c.close();
-    }
-  }, 120_000);
+    },
+    120_000,
+  );
 });
