@@ -3,7 +3,7 @@ import { Client } from '@weft/client';
 import { DocumentArray } from '@weft/docarray';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Flow, RuntimeStartError, loadFlowYaml } from './index.js';
-import { Greeter, WhoAmI } from './test-fixtures/executors.js';
+import { Greeter, SlowRecorder, WhoAmI } from './test-fixtures/executors.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./test-fixtures/${name}`, import.meta.url));
 
@@ -80,10 +80,16 @@ describe('Flow', () => {
   it('serves gRPC and HTTP doors on the ports asked for, listing their URLs', async () => {
     const { freePort } = await import('./ports.js');
     const ports = [await freePort(), await freePort()];
-    const f = new Flow({ protocol: ['grpc', 'http'], port: ports, cors: true }).add({ uses: Greeter, usesWith: { greeting: 'yo' } });
+    const f = new Flow({ protocol: ['grpc', 'http'], port: ports, cors: true }).add({
+      uses: Greeter,
+      usesWith: { greeting: 'yo' },
+    });
     flows.push(f);
     await f.start();
-    expect(f.doors.map((d) => d.url)).toEqual([`grpc://127.0.0.1:${ports[0]}`, `http://127.0.0.1:${ports[1]}`]);
+    expect(f.doors.map((d) => d.url)).toEqual([
+      `grpc://127.0.0.1:${ports[0]}`,
+      `http://127.0.0.1:${ports[1]}`,
+    ]);
     const res = await fetch(`http://127.0.0.1:${ports[1]}/post`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -92,6 +98,31 @@ describe('Flow', () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as { data: { text: string }[] };
     expect(body.data.map((d) => d.text)).toEqual(['yo web']);
+  });
+
+  it('answers without waiting for a floating deployment, and close() waits for its work', async () => {
+    const { mkdtemp, readdir } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { freePort } = await import('./ports.js');
+    const dir = await mkdtemp(join(tmpdir(), 'weft-floating-'));
+    const monitoring = await freePort();
+    const f = new Flow({ monitoring: { port: monitoring } })
+      .add({ uses: Greeter, name: 'greet', usesWith: { greeting: 'hi' } })
+      .add({ uses: SlowRecorder, name: 'record', usesWith: { dir, delayMs: 1500 }, floating: true });
+    await f.start();
+    const c = new Client({ port: f.port! });
+    const t0 = Date.now();
+    const r = await c.post('/', new DocumentArray([{ id: 'doc1', text: 'a' }]));
+    expect(Date.now() - t0).toBeLessThan(1200);
+    expect(r.texts).toEqual(['hi a']);
+    c.close();
+    const metrics = await fetch(`http://127.0.0.1:${monitoring}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toMatch(/# TYPE \S+ (counter|histogram|gauge)/);
+    expect(await readdir(dir)).toEqual([]);
+    await f.close();
+    expect(await readdir(dir)).toEqual(['doc1']);
   });
 
   it('fails start() fast when an executor constructor throws, naming it and the cause, leaving nothing running', async () => {

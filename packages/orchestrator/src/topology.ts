@@ -42,11 +42,12 @@ export function validateTopology(deployments: readonly NormalizedDeployment[]): 
 /** Jina's graph description: `start-gateway` → deployments → `end-gateway`; floating ones lead nowhere. */
 export function graphDescription(deployments: readonly NormalizedDeployment[]): Record<string, string[]> {
   const graph: Record<string, string[]> = { 'start-gateway': [] };
+  // A deployment feeds the response unless a non-floating deployment takes its output further.
   const needed = new Set<string>();
   for (const d of deployments) {
     graph[d.name] ??= [];
     for (const n of d.needs) {
-      needed.add(n);
+      if (!d.floating) needed.add(n);
       const from = n === 'gateway' ? 'start-gateway' : n;
       graph[from] ??= [];
       graph[from].push(d.name);
@@ -58,7 +59,7 @@ export function graphDescription(deployments: readonly NormalizedDeployment[]): 
 
 /** Names of the open branches: non-floating deployments nothing needs yet. */
 export function openBranches(deployments: readonly NormalizedDeployment[]): string[] {
-  const needed = new Set(deployments.flatMap((d) => d.needs));
+  const needed = new Set(deployments.filter((d) => !d.floating).flatMap((d) => d.needs));
   return deployments.filter((d) => !d.floating && !needed.has(d.name)).map((d) => d.name);
 }
 

@@ -32,3 +32,20 @@ export class Greeter extends Executor {
     for (const d of docs) d.text = `${this.greeting} ${d.text}`;
   }
 }
+
+/** Slowly records every document: writes `<dir>/<id>` after `delayMs`. */
+export class SlowRecorder extends Executor {
+  readonly dir: string;
+  readonly delayMs: number;
+  constructor(args: { dir: string; delayMs?: number }) {
+    super(args);
+    this.dir = args.dir;
+    this.delayMs = args.delayMs ?? 800;
+  }
+  @requests()
+  async record(docs: DocumentArray) {
+    await new Promise((r) => setTimeout(r, this.delayMs));
+    const { writeFile } = await import('node:fs/promises');
+    for (const d of docs) await writeFile(`${this.dir}/${d.id}`, d.text);
+  }
+}
