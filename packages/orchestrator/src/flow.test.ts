@@ -125,6 +125,46 @@ describe('Flow', () => {
     expect(await readdir(dir)).toEqual(['doc1']);
   });
 
+  it('serves its gateway over TLS when given a certificate and key', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtemp } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { waitForServing } = await import('@weft/core/grpc');
+    const dir = await mkdtemp(join(tmpdir(), 'weft-tls-'));
+    const certFile = join(dir, 'cert.pem');
+    const keyFile = join(dir, 'key.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
+    const f = new Flow({ tls: { certFile, keyFile } }).add({ uses: WhoAmI });
+    flows.push(f);
+    await f.start(); // readiness already checked the health service over TLS
+    expect(f.doors[0]!.url).toBe(`grpcs://127.0.0.1:${f.port}`);
+    expect(await waitForServing(`127.0.0.1:${f.port}`, { tls: true, timeoutMs: 3000 })).toBe(true);
+    expect(await waitForServing(`127.0.0.1:${f.port}`, { tls: false, timeoutMs: 1000 })).toBe(false);
+  });
+
   it('fails start() fast when an executor constructor throws, naming it and the cause, leaving nothing running', async () => {
     // BrokenInit has no @requests methods, so Weft cannot tell its module: name it.
     const f = new Flow()
