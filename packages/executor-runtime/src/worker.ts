@@ -482,7 +482,7 @@ export async function serveExecutor(options: WorkerOptions): Promise<Worker> {
       { cause: err },
     );
   }
-  logger.info(
+  logger.debug(
     { port: server.port, endpoints },
     `executor ${cls.name} serving at ${options.host ?? '127.0.0.1'}:${server.port}`,
   );
@@ -511,7 +511,7 @@ export async function serveExecutor(options: WorkerOptions): Promise<Worker> {
         } catch (err) {
           logger.error({ err }, 'executor.close() threw');
         }
-        logger.info('executor runtime closed');
+        logger.debug('executor runtime closed');
       })();
       return closing;
     },

@@ -60,7 +60,7 @@ export function registerExecutorCommand(program: Command): void {
       "the Executor: './file.ts#Export', an Executor YAML file, or inline YAML",
     )
     .option('--port <port>', 'port to listen on (0 picks a free one)', integer('--port', 0), 0)
-    .option('--host <host>', 'interface to bind', '0.0.0.0')
+    .option('--host <host>', 'interface to bind (0.0.0.0 inside a container)', '127.0.0.1')
     .option(
       '--name <name>',
       'deployment name; `name__key` parameters address it (default: metas.name, else the class name)',
