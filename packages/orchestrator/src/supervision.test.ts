@@ -6,7 +6,7 @@ import { Client } from '@weft/client';
 import { DocumentArray } from '@weft/docarray';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Flow, RuntimeStartError } from './index.js';
-import { WhoAmI } from './test-fixtures/executors.js';
+import { Fragile, WhoAmI } from './test-fixtures/executors.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./test-fixtures/${name}`, import.meta.url));
 const tsx = fileURLToPath(import.meta.resolve('tsx'));
@@ -92,6 +92,35 @@ describe('supervision', () => {
     expect(failures).toEqual([]);
     expect(ok).toBeGreaterThan(10);
     expect(logs.some((l) => l.startsWith('executor0/rep-1 | exited with SIGKILL; restarting'))).toBe(true);
+  });
+
+  it('restarts a replica that exits on an error listed in exitOnExceptions, with its env', async () => {
+    const f = new Flow({ log: () => {} }).add({
+      uses: Fragile,
+      name: 'fragile',
+      exitOnExceptions: ['FatalError'],
+      env: { WEFT_TEST_ENV: 'from-env' },
+    });
+    flows.push(f);
+    await f.start();
+    const before = f.describe().find((r) => r.name === 'fragile/rep-0')!;
+    const c = new Client({ port: f.port! });
+    const ok = await c.post('/', new DocumentArray([{ text: 'fine' }]));
+    expect(ok.at(0)!.tags).toMatchObject({ pid: before.pid, env: 'from-env' });
+    await expect(c.post('/', new DocumentArray([{ text: 'boom' }]))).rejects.toThrow(/boom asked for/);
+    const back = await until(() => {
+      const now = f.describe().find((r) => r.name === 'fragile/rep-0')!;
+      return now.restarts === 1 && now.state === 'ready';
+    }, 5000);
+    expect(back).toBe(true);
+    let served: DocumentArray | undefined;
+    for (let i = 0; i < 50 && !served; i++) {
+      served = await c.post('/', new DocumentArray([{ text: 'again' }])).catch(() => undefined);
+      if (!served) await new Promise((r) => setTimeout(r, 100));
+    }
+    c.close();
+    expect(served!.at(0)!.tags.pid).not.toBe(before.pid);
+    expect(served!.at(0)!.tags.env).toBe('from-env');
   });
 
   it('leaves no runtime process within 2 s when the parent is SIGKILLed', async () => {

@@ -49,3 +49,18 @@ export class SlowRecorder extends Executor {
     for (const d of docs) await writeFile(`${this.dir}/${d.id}`, d.text);
   }
 }
+
+class FatalError extends Error {
+  override name = 'FatalError';
+}
+
+/** Throws a FatalError for a document with text 'boom'; tags the others with its pid and env. */
+export class Fragile extends Executor {
+  @requests()
+  run(docs: DocumentArray) {
+    for (const d of docs) {
+      if (d.text === 'boom') throw new FatalError('boom asked for');
+      d.tags = { ...d.tags, pid: process.pid, env: process.env.WEFT_TEST_ENV ?? '' };
+    }
+  }
+}
