@@ -160,7 +160,9 @@ describe('supervision', () => {
     expect(err).toBeInstanceOf(RuntimeStartError);
     expect(err.runtime).toBe('lost/rep-0');
     expect(err.message).toMatch(/cannot find Executor 'Missing'/);
-    expect(err.message).toMatch(/Executors exported there: BrokenInit, Fragile, Greeter, SlowRecorder, WhoAmI/);
+    expect(err.message).toMatch(
+      /Executors exported there: BrokenInit, Fragile, Greeter, SlowRecorder, WhoAmI/,
+    );
   });
 
   it('describes every runtime with kind, pid, port and state, and stops them on close', async () => {
