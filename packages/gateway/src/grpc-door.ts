@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { Code, type ConnectRouter, ConnectError } from '@connectrpc/connect';
 import { errorText, isErrorResponse } from '@weft/core';
@@ -95,6 +96,8 @@ export function grpcDoorRoutes(topology: Topology, options: GrpcDoorOptions) {
     router.service(JinaRPC, {
       call(requests, ctx) {
         markHandled();
+        // Every request in flight on this stream listens to the stream's signal.
+        setMaxListeners(prefetch + 16, ctx.signal);
         const out = new AsyncQueue<DataRequestProto>();
         let inFlight = 0;
         let inputDone = false;

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import fastifyWebsocket from '@fastify/websocket';
@@ -45,6 +46,8 @@ export async function startWebSocketDoor(options: WebDoorOptions): Promise<WebDo
   app.get('/', { websocket: true }, (socket: WebSocket) => {
     const binary = socket.protocol === 'bytes';
     const ac = new AbortController();
+    // Every request in flight on this connection listens to the one signal.
+    setMaxListeners(prefetch + 16, ac.signal);
     let inFlight = 0;
     let inputDone = false;
     let closed = false;
