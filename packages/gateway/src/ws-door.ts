@@ -75,7 +75,11 @@ export async function startWebSocketDoor(options: WebDoorOptions): Promise<WebDo
     };
     socket.on('message', (data: RawData, isBinary: boolean) => {
       if (closed) return;
-      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      const buf = Array.isArray(data)
+        ? Buffer.concat(data)
+        : Buffer.isBuffer(data)
+          ? data
+          : Buffer.from(data as ArrayBuffer);
       let req: DataRequestProto;
       try {
         if (binary) {
