@@ -98,17 +98,24 @@ export function grpcDoorRoutes(topology: Topology, options: GrpcDoorOptions) {
         markHandled();
         // Every request in flight on this stream listens to the stream's signal.
         setMaxListeners(prefetch + 16, ctx.signal);
-        const out = new AsyncQueue<DataRequestProto>();
+        let slot: (() => void) | undefined;
+        const wake = () => {
+          const s = slot;
+          slot = undefined;
+          s?.();
+        };
+        // A response counts against prefetch until the client has taken it: a client that does
+        // not read cannot make the gateway buffer without bound.
+        const out = new AsyncQueue<DataRequestProto>(wake);
         let inFlight = 0;
         let inputDone = false;
-        let slot: (() => void) | undefined;
         const finish = () => {
           if (inputDone && inFlight === 0) out.end();
         };
         (async () => {
           try {
             for await (const req of requests) {
-              while (inFlight >= prefetch) await new Promise<void>((r) => (slot = r));
+              while (inFlight + out.size >= prefetch) await new Promise<void>((r) => (slot = r));
               inFlight++;
               observed(topology, metrics, 'grpc', req, ctx.signal)
                 .then(
@@ -117,9 +124,7 @@ export function grpcDoorRoutes(topology: Topology, options: GrpcDoorOptions) {
                 )
                 .finally(() => {
                   inFlight--;
-                  const s = slot;
-                  slot = undefined;
-                  s?.();
+                  wake();
                   finish();
                 });
             }
