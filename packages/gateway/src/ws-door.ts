@@ -116,30 +116,34 @@ export async function startWebSocketDoor(options: WebDoorOptions): Promise<WebDo
       inFlight++;
       if (inFlight >= prefetch) socket.pause();
       const done = metrics.begin('websocket', buf.byteLength);
-      topology
-        .process(req, ac.signal)
-        .then(
-          (res) => {
-            if (closed) return done('ok');
-            const out = binary ? toBinary(DataRequestProtoSchema, res) : JSON.stringify(responseToJson(res));
-            done(
-              isErrorResponse(res) ? 'error' : 'ok',
-              typeof out === 'string' ? Buffer.byteLength(out) : out.byteLength,
-            );
-            socket.send(out, { binary });
-          },
-          (err) => {
-            done('failed');
-            const ce = ConnectError.from(err);
-            const bad = ce.code === Code.InvalidArgument;
-            close(bad ? WS_CLOSE.invalidPayload : WS_CLOSE.internal, `${Code[ce.code]}: ${ce.rawMessage}`);
-          },
-        )
-        .finally(() => {
-          inFlight--;
-          if (inFlight < prefetch && !closed) socket.resume();
-          maybeEnd();
-        });
+      // A request counts against prefetch until its response is written to the socket, so a
+      // client that does not read cannot make the gateway buffer without bound.
+      const release = () => {
+        inFlight--;
+        if (inFlight < prefetch && !closed) socket.resume();
+        maybeEnd();
+      };
+      topology.process(req, ac.signal).then(
+        (res) => {
+          if (closed) {
+            done('ok');
+            return release();
+          }
+          const out = binary ? toBinary(DataRequestProtoSchema, res) : JSON.stringify(responseToJson(res));
+          done(
+            isErrorResponse(res) ? 'error' : 'ok',
+            typeof out === 'string' ? Buffer.byteLength(out) : out.byteLength,
+          );
+          socket.send(out, { binary }, () => release());
+        },
+        (err) => {
+          done('failed');
+          const ce = ConnectError.from(err);
+          const bad = ce.code === Code.InvalidArgument;
+          close(bad ? WS_CLOSE.invalidPayload : WS_CLOSE.internal, `${Code[ce.code]}: ${ce.rawMessage}`);
+          release();
+        },
+      );
     });
   });
   return listen(app, options);
