@@ -59,10 +59,11 @@ function grpcSend(port: number) {
 
 // Every server runs at once; the points are measured in alternating rounds so that a change in
 // the machine's load hits baselines and Weft alike.
-const [pa, pb, pe, pf] = [await freePort(), await freePort(), await freePort(), await freePort()];
+const [pa, pb] = [await freePort(), await freePort()];
 const rawB = await start('./raw-echo-server.ts', [String(pb), 'echo']);
 const rawA = await start('./raw-echo-server.ts', [String(pa), 'chain', `127.0.0.1:${pb}`]);
-const exec = await start('./gateway-roles.ts', ['executor', String(pe)]);
+const exec = await start('./gateway-roles.ts', ['executor', '0']);
+const pe = exec.msg.port as number;
 const gw = await start('./gateway-roles.ts', [
   'gateway',
   JSON.stringify({
@@ -71,7 +72,8 @@ const gw = await start('./gateway-roles.ts', [
     protocol: ['grpc', 'http', 'websocket'],
   }),
 ]);
-const proxy = await start('./gateway-roles.ts', ['fastify-proxy', String(pf), `127.0.0.1:${pe}`]);
+const proxy = await start('./gateway-roles.ts', ['fastify-proxy', '0', `127.0.0.1:${pe}`]);
+const pf = proxy.msg.port as number;
 const ports = gw.msg.ports as { grpc: number; http: number; websocket: number };
 
 // 1. gRPC: the raw chain is called the way its own benchmark calls it (connect-node transport).
@@ -96,37 +98,52 @@ const httpSend = (port: number) => async () => {
   if (res.statusCode !== 200 || j.data.length !== 32) throw new Error(`HTTP ${res.statusCode}`);
 };
 
-// 3. WebSocket door: one connection, 32 requests in flight.
-const ws = new WebSocket(`ws://127.0.0.1:${ports.websocket}/`, 'json');
-await new Promise((r, j) => {
-  ws.once('open', r);
-  ws.once('error', j);
-});
-const waiting = new Map<string, () => void>();
-ws.on('message', (m) => {
-  const id = /"request_id":"([0-9a-z-]+)"/.exec((m as Buffer).subarray(0, 200).toString())?.[1];
-  const w = id ? waiting.get(id) : undefined;
-  if (w) {
-    waiting.delete(id!);
-    w();
+// 3. WebSocket door: requests spread over `n` connections (many in flight on each).
+async function wsClient(n: number) {
+  const conns: WebSocket[] = [];
+  const waiting = new Map<string, () => void>();
+  for (let i = 0; i < n; i++) {
+    const ws = new WebSocket(`ws://127.0.0.1:${ports.websocket}/`, 'json');
+    await new Promise((r, j) => {
+      ws.once('open', r);
+      ws.once('error', j);
+    });
+    ws.on('message', (m) => {
+      const id = /"request_id":"([0-9a-z-]+)"/.exec((m as Buffer).subarray(0, 200).toString())?.[1];
+      const w = id ? waiting.get(id) : undefined;
+      if (w) {
+        waiting.delete(id!);
+        w();
+      }
+    });
+    conns.push(ws);
   }
-});
-// The frame is serialized once, like the HTTP body: only the request id changes per request.
-const wsTail = JSON.stringify({ data: makeDocs(32, 512).toJSON() }).slice(1);
-let wsN = 0;
-const wsSend = () =>
-  new Promise<void>((resolve) => {
-    const id = `r${wsN++}`;
-    waiting.set(id, resolve);
-    ws.send(`{"request_id":"${id}",${wsTail}`);
-  });
+  // The frame is serialized once, like the HTTP body: only the request id changes per request.
+  const tail = JSON.stringify({ data: makeDocs(32, 512).toJSON() }).slice(1);
+  let k = 0;
+  const send = () =>
+    new Promise<void>((resolve) => {
+      const id = `r${k++}`;
+      waiting.set(id, resolve);
+      conns[k % n]!.send(`{"request_id":"${id}",${tail}`);
+    });
+  return {
+    send,
+    close: () => {
+      for (const c of conns) c.close();
+    },
+  };
+}
+const ws1 = await wsClient(1);
+const ws4 = await wsClient(4);
 
 const points: [string, string, () => Promise<unknown>][] = [
   ['raw', 'raw connect-node two-hop chain', () => rawClient.process_single_data(rawReq)],
   ['grpc', 'weft gateway gRPC door + 1 executor', weftGrpc.send],
   ['fastify', 'plain fastify JSON proxy + executor', httpSend(pf)],
   ['http', 'weft gateway HTTP door + executor', httpSend(ports.http)],
-  ['websocket', 'weft gateway WebSocket door (1 conn)', wsSend],
+  ['websocket', 'weft gateway WebSocket door (1 conn)', ws1.send],
+  ['websocket4', 'weft gateway WebSocket door (4 conns)', ws4.send],
 ];
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
 const results: Record<string, LoadResult> = {};
@@ -146,7 +163,8 @@ for (let round = 1; round <= rounds; round++) {
       : r;
   }
 }
-ws.close();
+ws1.close();
+ws4.close();
 weftGrpc.close();
 await agent.close();
 stop(rawA, rawB, proxy, gw);
@@ -157,9 +175,9 @@ const chainP50: number[] = [];
   const execs = [exec];
   const addrs = [`127.0.0.1:${pe}`];
   for (let i = 1; i < 4; i++) {
-    const p = await freePort();
-    execs.push(await start('./gateway-roles.ts', ['executor', String(p)]));
-    addrs.push(`127.0.0.1:${p}`);
+    const e = await start('./gateway-roles.ts', ['executor', '0']);
+    execs.push(e);
+    addrs.push(`127.0.0.1:${e.msg.port}`);
   }
   for (let n = 1; n <= 4; n++) {
     const names = Array.from({ length: n }, (_, i) => `e${i}`);
