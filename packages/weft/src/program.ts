@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { loadFlowYaml } from '@weft/orchestrator';
+import { registerExecutorCommand } from './commands/executor.js';
+import { registerPingCommand } from './commands/ping.js';
 import { registerGatewayCommand } from './commands/gateway.js';
 import { VERSION } from './version.js';
 
@@ -40,6 +42,8 @@ flow.yml:
       await flow.block();
     });
 
+  registerExecutorCommand(program);
+  registerPingCommand(program);
   registerGatewayCommand(program);
   return program;
 }

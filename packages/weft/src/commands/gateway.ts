@@ -167,7 +167,7 @@ export function registerGatewayCommand(program: Command): void {
     .option('--deployments-timeout-send <json>', 'per-deployment timeoutSend in ms: {"executor0": 5000}')
     .option('--protocol <protocols...>', 'door(s): grpc, http, websocket', ['grpc'])
     .option('--port <ports...>', 'one port per protocol (0 or none picks a free one)')
-    .option('--host <host>', 'interface to bind', '0.0.0.0')
+    .option('--host <host>', 'interface to bind (0.0.0.0 inside a container)', '127.0.0.1')
     .option('--ssl-certfile <file>', 'TLS certificate (PEM) for every door')
     .option('--ssl-keyfile <file>', 'TLS key (PEM) for every door')
     .option('--cors', 'allow cross-origin requests on the HTTP door')
