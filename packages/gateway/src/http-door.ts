@@ -52,7 +52,8 @@ export function createFastify(options: WebDoorOptions): FastifyInstance {
     bodyLimit: options.bodyLimit,
     logger: false,
     connectionTimeout: 0,
-    requestTimeout: 0,
+    // A client must finish sending its request within 5 minutes (slow-loris guard); answers may take longer.
+    requestTimeout: 300_000,
     keepAliveTimeout: 72_000,
     forceCloseConnections: true,
     return503OnClosing: true,
