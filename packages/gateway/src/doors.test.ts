@@ -283,11 +283,18 @@ describe('closing', () => {
     const g = await startGateway({
       graph: { 'start-gateway': ['s'], s: ['end-gateway'] },
       addresses: { s: [slow] },
-      protocol: ['grpc', 'http'],
+      protocol: ['grpc', 'http', 'websocket'],
       logger: pino({ level: 'silent' }),
     });
     const t = createWeftTransport(`http://127.0.0.1:${g.ports.grpc}`);
     closers.push(() => t.close());
+    const ws = new WebSocket(`ws://127.0.0.1:${g.ports.websocket}/`, 'json');
+    ws.on('error', () => {});
+    const viaWs = new Promise<any>((resolve, reject) => {
+      ws.once('open', () => ws.send(JSON.stringify({ parameters: { sleepMs: 800 }, data: [{ text: '' }] })));
+      ws.once('message', (m) => resolve(JSON.parse(String(m))));
+      ws.once('close', (code) => reject(new Error(`closed ${code} before the answer`)));
+    });
     async function* one() {
       yield createDataRequest({ parameters: { sleepMs: 800 }, docs: DocumentArray.empty(1) });
     }
@@ -301,6 +308,7 @@ describe('closing', () => {
     // Closed once the answers were out, not at the end of the grace period.
     expect(performance.now() - t0).toBeLessThan(3000);
     expect(await viaGrpc).toEqual(['S']);
+    expect((await viaWs).data[0].text).toBe('S');
     const res = await viaHttp;
     expect(res.status).toBe(200);
     expect(((await res.json()) as any).data[0].text).toBe('S');

@@ -43,6 +43,10 @@ export async function startWebSocketDoor(options: WebDoorOptions): Promise<WebDo
     },
     errorHandler: (_err, socket) => socket.terminate(),
   });
+  // Requests in flight across all connections, so that closing the door can wait for them.
+  let total = 0;
+  let draining = false;
+  let idle: (() => void) | undefined;
   app.get('/', { websocket: true }, (socket: WebSocket) => {
     const binary = socket.protocol === 'bytes';
     const ac = new AbortController();
@@ -75,6 +79,7 @@ export async function startWebSocketDoor(options: WebDoorOptions): Promise<WebDo
     };
     socket.on('message', (data: RawData, isBinary: boolean) => {
       if (closed) return;
+      if (draining) return close(1001, 'the gateway is shutting down');
       const buf = Array.isArray(data)
         ? Buffer.concat(data)
         : Buffer.isBuffer(data)
@@ -114,12 +119,15 @@ export async function startWebSocketDoor(options: WebDoorOptions): Promise<WebDo
         return close(WS_CLOSE.invalidPayload, ConnectError.from(err).rawMessage);
       }
       inFlight++;
+      total++;
       if (inFlight >= prefetch) socket.pause();
       const done = metrics.begin('websocket', buf.byteLength);
       // A request counts against prefetch until its response is written to the socket, so a
       // client that does not read cannot make the gateway buffer without bound.
       const release = () => {
         inFlight--;
+        total--;
+        if (total === 0) idle?.();
         if (inFlight < prefetch && !closed) socket.resume();
         maybeEnd();
       };
@@ -146,5 +154,21 @@ export async function startWebSocketDoor(options: WebDoorOptions): Promise<WebDo
       );
     });
   });
-  return listen(app, options);
+  const door = await listen(app, options);
+  return {
+    port: door.port,
+    async close(graceMs: number) {
+      // Answer what is in flight (up to graceMs) before the plugin closes every connection.
+      draining = true;
+      if (total > 0) {
+        await Promise.race([
+          new Promise<void>((r) => {
+            idle = r;
+          }),
+          new Promise((r) => setTimeout(r, graceMs).unref()),
+        ]);
+      }
+      await door.close(graceMs);
+    },
+  };
 }
