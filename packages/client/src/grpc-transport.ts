@@ -1,0 +1,123 @@
+import { create, type JsonObject } from '@bufbuild/protobuf';
+import { Code, ConnectError, createClient } from '@connectrpc/connect';
+import { compressionGzip, createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
+import { newRequestId } from '@weft/core';
+import { DEFAULT_MAX_MESSAGE_BYTES, HTTP2_WINDOW_BYTES } from '@weft/core/grpc';
+import {
+  type DataRequestProto,
+  DataRequestProtoSchema,
+  type DocumentProto,
+  JinaGatewayDryRunRPC,
+  JinaRPC,
+  JinaSingleDataRequestRPC,
+  JinaSingleDocumentRequestRPC,
+  StatusProto_StatusCode,
+} from '@weft/proto';
+import { Channel } from './channel.js';
+import { ExecutorError } from './errors.js';
+import { expectsTlsError, speaksTls } from './tls-probe.js';
+import type { ResolvedClientOptions } from './options.js';
+import type { CallOptions, ClientTransport, DuplexSession } from './transport.js';
+
+/** Node TLS options for the resolved client TLS settings. */
+export function nodeTlsOptions(o: ResolvedClientOptions): Record<string, unknown> {
+  if (!o.tls) return {};
+  const t = o.tlsOptions;
+  return {
+    ...(t.ca !== undefined ? { ca: t.ca } : {}),
+    ...(t.cert !== undefined ? { cert: t.cert } : {}),
+    ...(t.key !== undefined ? { key: t.key } : {}),
+    ...(t.serverName !== undefined ? { servername: t.serverName } : {}),
+    ...(t.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
+  };
+}
+
+/**
+ * The gRPC transport (Node only): `JinaRPC.Call` for streams, `process_single_data` for unary
+ * requests, `dry_run`, `stream_doc`, over one HTTP/2 session with large windows.
+ */
+export function createGrpcClientTransport(o: ResolvedClientOptions): ClientTransport {
+  const baseUrl = `${o.tls ? 'https' : 'http'}://${o.hostPort}`;
+  const sessionManager = new Http2SessionManager(
+    baseUrl,
+    { idleConnectionTimeoutMs: 60_000 },
+    {
+      maxSessionMemory: 1024,
+      settings: { initialWindowSize: HTTP2_WINDOW_BYTES },
+      ...nodeTlsOptions(o),
+    },
+  );
+  const gzip = o.compression === 'gzip';
+  const transport = createGrpcTransport({
+    baseUrl,
+    sessionManager,
+    acceptCompression: gzip ? [compressionGzip] : [],
+    sendCompression: gzip ? compressionGzip : undefined,
+    readMaxBytes: DEFAULT_MAX_MESSAGE_BYTES,
+    writeMaxBytes: DEFAULT_MAX_MESSAGE_BYTES,
+  });
+  const stream = createClient(JinaRPC, transport);
+  const single = createClient(JinaSingleDataRequestRPC, transport);
+  const dry = createClient(JinaGatewayDryRunRPC, transport);
+  const docs = createClient(JinaSingleDocumentRequestRPC, transport);
+  const opts = (c: CallOptions) => ({ signal: c.signal, headers: c.headers });
+  // A plaintext client against a TLS gateway only sees its stream cancelled: check whether the
+  // port speaks TLS before reporting a plain transport error.
+  const diagnose = async (err: unknown, signal: AbortSignal): Promise<unknown> => {
+    if (o.tls || signal.aborted || ConnectError.from(err).code !== Code.Canceled) return err;
+    return (await speaksTls(o.host, o.port)) ? expectsTlsError(o.address, err) : err;
+  };
+  async function* watched(
+    responses: AsyncIterable<DataRequestProto>,
+    signal: AbortSignal,
+  ): AsyncGenerator<DataRequestProto> {
+    let answered = false;
+    try {
+      for await (const r of responses) {
+        answered = true;
+        yield r;
+      }
+    } catch (err) {
+      throw answered ? err : await diagnose(err, signal);
+    }
+  }
+  return {
+    address: o.address,
+    tls: o.tls,
+    unary: (req: DataRequestProto, call: CallOptions) =>
+      single.process_single_data(req, opts(call)).catch(async (err) => {
+        throw await diagnose(err, call.signal);
+      }),
+    open(call: CallOptions): DuplexSession {
+      const requests = new Channel<DataRequestProto>();
+      call.signal.addEventListener('abort', () => requests.end(), { once: true });
+      return {
+        send: (req) => requests.push(req),
+        end: () => requests.end(),
+        responses: watched(stream.call(requests, opts(call)), call.signal),
+      };
+    },
+    dryRun: (call) => dry.dry_run({}, opts(call)),
+    // (isFlowReady turns any failure into false, so dry runs need no diagnosis.)
+    async *streamDoc(endpoint, doc: DocumentProto, extra, call) {
+      const req = {
+        header: { requestId: newRequestId(), execEndpoint: endpoint, targetExecutor: extra.targetExecutor },
+        parameters: { __results__: {}, ...(extra.parameters ?? {}) } as JsonObject,
+        document: doc,
+      };
+      for await (const res of docs.stream_doc(req, opts(call))) {
+        if (res.header?.status?.code === StatusProto_StatusCode.ERROR) {
+          throw new ExecutorError(
+            create(DataRequestProtoSchema, {
+              header: res.header,
+              parameters: res.parameters,
+              routes: res.routes,
+            }),
+          );
+        }
+        if (res.document) yield res.document;
+      }
+    },
+    close: () => sessionManager.abort(),
+  };
+}
