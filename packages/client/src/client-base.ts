@@ -70,8 +70,14 @@ interface Signals {
   dispose: () => void;
 }
 
-function combineSignals(address: string, what: string, signal?: AbortSignal, timeoutMs?: number): Signals {
-  const parts: AbortSignal[] = [];
+function combineSignals(
+  address: string,
+  what: string,
+  closed: AbortSignal,
+  signal?: AbortSignal,
+  timeoutMs?: number,
+): Signals {
+  const parts: AbortSignal[] = [closed];
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new AbortController();
   if (timeoutMs !== undefined) {
@@ -88,11 +94,16 @@ function combineSignals(address: string, what: string, signal?: AbortSignal, tim
     parts.push(timeout.signal);
   }
   if (signal) parts.push(signal);
-  const combined = parts.length ? AbortSignal.any(parts) : new AbortController().signal;
+  const combined = AbortSignal.any(parts);
   return {
     signal: combined,
     abortError: () => {
       if (timeout.signal.aborted) return timeout.signal.reason as TransportError;
+      if (closed.aborted) {
+        return new TransportError(`${address}: ${what} was cancelled: the client was closed`, Code.Canceled, {
+          retryable: false,
+        });
+      }
       const reason = signal?.reason;
       const text =
         reason instanceof Error ? reason.message : reason === undefined ? 'aborted' : String(reason);
@@ -129,6 +140,7 @@ export class ClientBase {
   readonly #env: ClientEnvironment;
   #transport: ClientTransport | undefined;
   #closed = false;
+  readonly #closing = new AbortController();
 
   constructor(options: ClientOptions | string, env: ClientEnvironment) {
     this.#options = normalizeClientOptions(options);
@@ -203,7 +215,13 @@ export class ClientBase {
     const p = normalizePostOptions(options);
     const transport = this.#t();
     const duplex = this.protocol === 'websocket' || (this.protocol === 'grpc' && p.stream);
-    const s = combineSignals(this.address, `post('${on}')`, options.signal, options.timeoutMs);
+    const s = combineSignals(
+      this.address,
+      `post('${on}')`,
+      this.#closing.signal,
+      options.signal,
+      options.timeoutMs,
+    );
     const total = options.inputLength ?? inputLength(inputs);
     const progress = options.showProgress ? this.#env.progress?.(total) : undefined;
     const { parameters, targetExecutor } = options;
@@ -266,7 +284,13 @@ export class ClientBase {
    * `timeoutMs` (default 5000) passes.
    */
   async isFlowReady(options: CallControl = {}): Promise<boolean> {
-    const s = combineSignals(this.address, 'isFlowReady', options.signal, options.timeoutMs ?? 5000);
+    const s = combineSignals(
+      this.address,
+      'isFlowReady',
+      this.#closing.signal,
+      options.signal,
+      options.timeoutMs ?? 5000,
+    );
     try {
       const status = await this.#t().dryRun({ signal: s.signal, headers: this.#headers(options.headers) });
       return status.code === StatusProto_StatusCode.SUCCESS;
@@ -321,7 +345,13 @@ export class ClientBase {
       );
     }
     const d = doc instanceof Document ? doc : new Document(doc);
-    const s = combineSignals(this.address, `streamDoc('${on}')`, options.signal, options.timeoutMs);
+    const s = combineSignals(
+      this.address,
+      `streamDoc('${on}')`,
+      this.#closing.signal,
+      options.signal,
+      options.timeoutMs,
+    );
     const call: CallOptions = { signal: s.signal, headers: this.#headers(options.headers) };
     try {
       for await (const p of t.streamDoc(on, d.toProto(), options, call)) yield Document.fromProto(p);
@@ -336,6 +366,7 @@ export class ClientBase {
   /** Closes the connection(s) to the gateway; calls in flight fail with CANCELED. */
   close(): void {
     this.#closed = true;
+    this.#closing.abort();
     this.#transport?.close();
     this.#transport = undefined;
   }

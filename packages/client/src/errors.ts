@@ -185,16 +185,41 @@ export function toClientError(err: unknown, ctx: ErrorContext): ClientError {
   const tls = tlsErrorOf(err, ctx);
   if (tls) return tls;
   const ce = ConnectError.from(err);
-  if (ce.code === Code.Canceled || ce.code === Code.DeadlineExceeded) {
-    return new TransportError(`${ctx.address}: ${ce.rawMessage}`, ce.code, {
+  const text = ce.rawMessage;
+  if (ce.code === Code.DeadlineExceeded) {
+    return new TransportError(`${ctx.address}: [DeadlineExceeded] ${text}`, ce.code, {
       cause: err,
-      serverMessage: ce.rawMessage,
+      serverMessage: text,
       retryable: false,
     });
   }
-  const text = ce.rawMessage;
+  // Called only when our own signal is not aborted: a CANCELED stream or a refused/reset
+  // HTTP/2 stream then means the gateway went away (restart, shutdown), which a retry may outlive.
+  const connectionLost =
+    ce.code === Code.Canceled ||
+    (ce.code === Code.Internal && isResetByPeer(err)) ||
+    ce.code === Code.Unavailable;
   return new TransportError(`${ctx.address}: [${Code[ce.code]}] ${text}`, ce.code, {
     cause: err,
     serverMessage: text,
+    retryable: connectionLost,
+  });
+}
+
+const RESET_CODES = new Set([
+  'ERR_HTTP2_STREAM_ERROR',
+  'ERR_HTTP2_SESSION_ERROR',
+  'ERR_HTTP2_GOAWAY_SESSION',
+  'ERR_HTTP2_INVALID_SESSION',
+  'ERR_HTTP2_STREAM_CANCEL',
+  'ECONNRESET',
+  'EPIPE',
+]);
+
+/** Whether a low-level error says the connection or stream was reset by the other side. */
+function isResetByPeer(err: unknown): boolean {
+  return causeChain(err).some((e) => {
+    const code = errCode(e);
+    return code !== undefined && RESET_CODES.has(code);
   });
 }

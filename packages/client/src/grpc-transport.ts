@@ -38,36 +38,52 @@ export function nodeTlsOptions(o: ResolvedClientOptions): Record<string, unknown
  */
 export function createGrpcClientTransport(o: ResolvedClientOptions): ClientTransport {
   const baseUrl = `${o.tls ? 'https' : 'http'}://${o.hostPort}`;
-  const sessionManager = new Http2SessionManager(
-    baseUrl,
-    { idleConnectionTimeoutMs: 60_000 },
-    {
-      maxSessionMemory: 1024,
-      settings: { initialWindowSize: HTTP2_WINDOW_BYTES },
-      ...nodeTlsOptions(o),
-    },
-  );
   const gzip = o.compression === 'gzip';
-  const transport = createGrpcTransport({
-    baseUrl,
-    sessionManager,
-    acceptCompression: gzip ? [compressionGzip] : [],
-    sendCompression: gzip ? compressionGzip : undefined,
-    readMaxBytes: DEFAULT_MAX_MESSAGE_BYTES,
-    writeMaxBytes: DEFAULT_MAX_MESSAGE_BYTES,
-  });
-  const stream = createClient(JinaRPC, transport);
-  const single = createClient(JinaSingleDataRequestRPC, transport);
-  const dry = createClient(JinaGatewayDryRunRPC, transport);
-  const docs = createClient(JinaSingleDocumentRequestRPC, transport);
+  // One HTTP/2 session manager per "generation". After the connection is lost, calls move to a
+  // fresh manager: a manager that went through failed reconnects can leave calls hanging.
+  const makeGeneration = () => {
+    const sessionManager = new Http2SessionManager(
+      baseUrl,
+      { idleConnectionTimeoutMs: 60_000, pingIntervalMs: o.keepaliveMs, pingTimeoutMs: o.keepaliveMs },
+      { maxSessionMemory: 1024, settings: { initialWindowSize: HTTP2_WINDOW_BYTES }, ...nodeTlsOptions(o) },
+    );
+    const transport = createGrpcTransport({
+      baseUrl,
+      sessionManager,
+      acceptCompression: gzip ? [compressionGzip] : [],
+      sendCompression: gzip ? compressionGzip : undefined,
+      readMaxBytes: DEFAULT_MAX_MESSAGE_BYTES,
+      writeMaxBytes: DEFAULT_MAX_MESSAGE_BYTES,
+    });
+    return {
+      sessionManager,
+      stream: createClient(JinaRPC, transport),
+      single: createClient(JinaSingleDataRequestRPC, transport),
+      dry: createClient(JinaGatewayDryRunRPC, transport),
+      docs: createClient(JinaSingleDocumentRequestRPC, transport),
+    };
+  };
+  type Generation = ReturnType<typeof makeGeneration>;
+  let gen = makeGeneration();
+  const connectionLost = (used: Generation, err: unknown, signal: AbortSignal) => {
+    if (signal.aborted || used !== gen) return;
+    const code = ConnectError.from(err).code;
+    if (code !== Code.Unavailable && code !== Code.Canceled && code !== Code.Internal) return;
+    gen = makeGeneration();
+    // The old session is gone (or going): fail every call still waiting on it at once, so that
+    // they are retried on the new one rather than hang on a dead HTTP/2 session.
+    used.sessionManager.abort(new ConnectError('the connection to the gateway was lost', Code.Unavailable));
+  };
   const opts = (c: CallOptions) => ({ signal: c.signal, headers: c.headers });
   // A plaintext client against a TLS gateway only sees its stream cancelled: check whether the
   // port speaks TLS before reporting a plain transport error.
-  const diagnose = async (err: unknown, signal: AbortSignal): Promise<unknown> => {
+  const diagnose = async (used: Generation, err: unknown, signal: AbortSignal): Promise<unknown> => {
+    connectionLost(used, err, signal);
     if (o.tls || signal.aborted || ConnectError.from(err).code !== Code.Canceled) return err;
     return (await speaksTls(o.host, o.port)) ? expectsTlsError(o.address, err) : err;
   };
   async function* watched(
+    used: Generation,
     responses: AsyncIterable<DataRequestProto>,
     signal: AbortSignal,
   ): AsyncGenerator<DataRequestProto> {
@@ -78,34 +94,47 @@ export function createGrpcClientTransport(o: ResolvedClientOptions): ClientTrans
         yield r;
       }
     } catch (err) {
-      throw answered ? err : await diagnose(err, signal);
+      if (answered) {
+        connectionLost(used, err, signal);
+        throw err;
+      }
+      throw await diagnose(used, err, signal);
     }
   }
   return {
     address: o.address,
     tls: o.tls,
-    unary: (req: DataRequestProto, call: CallOptions) =>
-      single.process_single_data(req, opts(call)).catch(async (err) => {
-        throw await diagnose(err, call.signal);
-      }),
+    unary(req: DataRequestProto, call: CallOptions) {
+      const used = gen;
+      return used.single.process_single_data(req, opts(call)).catch(async (err) => {
+        throw await diagnose(used, err, call.signal);
+      });
+    },
     open(call: CallOptions): DuplexSession {
       const requests = new Channel<DataRequestProto>();
       call.signal.addEventListener('abort', () => requests.end(), { once: true });
+      const used = gen;
       return {
         send: (req) => requests.push(req),
         end: () => requests.end(),
-        responses: watched(stream.call(requests, opts(call)), call.signal),
+        responses: watched(used, used.stream.call(requests, opts(call)), call.signal),
       };
     },
-    dryRun: (call) => dry.dry_run({}, opts(call)),
-    // (isFlowReady turns any failure into false, so dry runs need no diagnosis.)
+    // isFlowReady turns any failure into false, so dry runs need no diagnosis.
+    dryRun(call) {
+      const used = gen;
+      return used.dry.dry_run({}, opts(call)).catch((err) => {
+        connectionLost(used, err, call.signal);
+        throw err;
+      });
+    },
     async *streamDoc(endpoint, doc: DocumentProto, extra, call) {
       const req = {
         header: { requestId: newRequestId(), execEndpoint: endpoint, targetExecutor: extra.targetExecutor },
         parameters: { __results__: {}, ...(extra.parameters ?? {}) } as JsonObject,
         document: doc,
       };
-      for await (const res of docs.stream_doc(req, opts(call))) {
+      for await (const res of gen.docs.stream_doc(req, opts(call))) {
         if (res.header?.status?.code === StatusProto_StatusCode.ERROR) {
           throw new ExecutorError(
             create(DataRequestProtoSchema, {
@@ -118,6 +147,8 @@ export function createGrpcClientTransport(o: ResolvedClientOptions): ClientTrans
         if (res.document) yield res.document;
       }
     },
-    close: () => sessionManager.abort(),
+    close() {
+      gen.sessionManager.abort();
+    },
   };
 }

@@ -179,6 +179,15 @@ describe('Client over gRPC: deadlines, aborts, streaming', () => {
     expect((err as Error).message).toMatch(/user gave up/);
   });
 
+  it('close() during a post rejects it with CANCELED, without retrying', async () => {
+    const c = new Client({ port: flow2.port });
+    const p = c.post('/slow', [{ text: 't', tags: { delay: 300 } }], { maxAttempts: 5 });
+    setTimeout(() => c.close(), 50);
+    const err = await p.catch((e: unknown) => e);
+    expect((err as TransportError).code).toBe(Code.Canceled);
+    expect((err as Error).message).toMatch(/the client was closed/);
+  });
+
   it('stream() yields responses as they arrive and a slow consumer slows the sender', async () => {
     let pulled = 0;
     let finished = false;

@@ -39,6 +39,12 @@ export interface ClientOptions {
   headers?: Record<string, string>;
   /** Message compression on gRPC (`gzip` compresses requests and accepts gzip responses). @default 'none' */
   compression?: 'none' | 'gzip';
+  /**
+   * gRPC: send an HTTP/2 PING after this many ms without data on a busy connection; if none comes
+   * back within the same time, the connection and its calls fail (and are retried per
+   * `maxAttempts`). Detects half-open connections, e.g. to a gateway that was restarted. @default 10000
+   */
+  keepaliveMs?: number;
   /** Frame format on WebSocket: `json` text frames or `bytes` (serialized DataRequestProto). @default 'json' */
   websocketSubprotocol?: 'json' | 'bytes';
 }
@@ -93,6 +99,7 @@ export interface ResolvedClientOptions {
   headers: Record<string, string>;
   compression: 'none' | 'gzip';
   websocketSubprotocol: 'json' | 'bytes';
+  keepaliveMs: number;
   /** `grpcs://host:port` etc., for messages. */
   address: string;
 }
@@ -144,6 +151,10 @@ export function normalizeClientOptions(options: ClientOptions | string): Resolve
       `Client: websocketSubprotocol '${websocketSubprotocol}' is unknown; use 'json' or 'bytes'`,
     );
   }
+  const keepaliveMs = base.keepaliveMs ?? 10_000;
+  if (typeof keepaliveMs !== 'number' || !(keepaliveMs >= 1)) {
+    throw new ClientConfigError(`Client: keepaliveMs ${keepaliveMs} is not valid; give a number of ms ≥ 1`);
+  }
   const tls = base.tls === undefined ? false : base.tls !== false;
   const tlsOptions = typeof base.tls === 'object' && base.tls !== null ? base.tls : {};
   const scheme = { grpc: 'grpc', http: 'http', websocket: 'ws' }[protocol] + (tls ? 's' : '');
@@ -158,6 +169,7 @@ export function normalizeClientOptions(options: ClientOptions | string): Resolve
     headers: { ...(base.headers ?? {}) },
     compression,
     websocketSubprotocol,
+    keepaliveMs,
     address: `${scheme}://${hp}`,
   };
 }

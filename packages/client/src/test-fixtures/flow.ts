@@ -46,6 +46,8 @@ export class Bang extends Executor {
 /** A running in-process Flow: a gateway in front of `upper` (n replicas) → `bang`. */
 export interface TestFlow {
   port: number;
+  /** Stops the gateway (dropping open streams at once) and starts a new one on the same port after `downMs`. */
+  restartGateway(downMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -61,15 +63,21 @@ export async function startTestFlow(options: { replicas?: number; port?: number 
   }
   const b = await serveExecutor({ uses: Bang, name: 'bang' });
   closers.push(b);
-  const g = await startGateway({
-    port: options.port,
+  const gatewayOptions = {
     graph: { 'start-gateway': ['upper'], upper: ['bang'], bang: ['end-gateway'] },
     addresses: { upper: ups, bang: [`127.0.0.1:${b.port}`] },
-  });
-  closers.unshift(g);
+  };
+  let g = await startGateway({ ...gatewayOptions, port: options.port });
+  const port = g.port;
   return {
-    port: g.port,
+    port,
+    async restartGateway(downMs: number) {
+      await g.close(0);
+      await sleep(downMs);
+      g = await startGateway({ ...gatewayOptions, port });
+    },
     async close() {
+      await g.close();
       for (const c of closers) await c.close();
     },
   };
