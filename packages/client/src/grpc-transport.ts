@@ -57,6 +57,8 @@ export function createGrpcClientTransport(o: ResolvedClientOptions): ClientTrans
     });
     return {
       sessionManager,
+      /** Aborted when this generation is retired: fails calls stuck anywhere in connect-node. */
+      lost: new AbortController(),
       stream: createClient(JinaRPC, transport),
       single: createClient(JinaSingleDataRequestRPC, transport),
       dry: createClient(JinaGatewayDryRunRPC, transport),
@@ -72,9 +74,14 @@ export function createGrpcClientTransport(o: ResolvedClientOptions): ClientTrans
     gen = makeGeneration();
     // The old session is gone (or going): fail every call still waiting on it at once, so that
     // they are retried on the new one rather than hang on a dead HTTP/2 session.
-    used.sessionManager.abort(new ConnectError('the connection to the gateway was lost', Code.Unavailable));
+    const lost = new ConnectError('the connection to the gateway was lost', Code.Unavailable);
+    used.lost.abort(lost);
+    used.sessionManager.abort(lost);
   };
-  const opts = (c: CallOptions) => ({ signal: c.signal, headers: c.headers });
+  const opts = (c: CallOptions, g: Generation) => ({
+    signal: AbortSignal.any([c.signal, g.lost.signal]),
+    headers: c.headers,
+  });
   // A plaintext client against a TLS gateway only sees its stream cancelled: check whether the
   // port speaks TLS before reporting a plain transport error.
   const diagnose = async (used: Generation, err: unknown, signal: AbortSignal): Promise<unknown> => {
@@ -106,7 +113,7 @@ export function createGrpcClientTransport(o: ResolvedClientOptions): ClientTrans
     tls: o.tls,
     unary(req: DataRequestProto, call: CallOptions) {
       const used = gen;
-      return used.single.process_single_data(req, opts(call)).catch(async (err) => {
+      return used.single.process_single_data(req, opts(call, used)).catch(async (err) => {
         throw await diagnose(used, err, call.signal);
       });
     },
@@ -117,13 +124,13 @@ export function createGrpcClientTransport(o: ResolvedClientOptions): ClientTrans
       return {
         send: (req) => requests.push(req),
         end: () => requests.end(),
-        responses: watched(used, used.stream.call(requests, opts(call)), call.signal),
+        responses: watched(used, used.stream.call(requests, opts(call, used)), call.signal),
       };
     },
     // isFlowReady turns any failure into false, so dry runs need no diagnosis.
     dryRun(call) {
       const used = gen;
-      return used.dry.dry_run({}, opts(call)).catch((err) => {
+      return used.dry.dry_run({}, opts(call, used)).catch((err) => {
         connectionLost(used, err, call.signal);
         throw err;
       });
@@ -134,7 +141,7 @@ export function createGrpcClientTransport(o: ResolvedClientOptions): ClientTrans
         parameters: { __results__: {}, ...(extra.parameters ?? {}) } as JsonObject,
         document: doc,
       };
-      for await (const res of gen.docs.stream_doc(req, opts(call))) {
+      for await (const res of gen.docs.stream_doc(req, opts(call, gen))) {
         if (res.header?.status?.code === StatusProto_StatusCode.ERROR) {
           throw new ExecutorError(
             create(DataRequestProtoSchema, {

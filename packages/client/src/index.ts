@@ -9,6 +9,7 @@ import { ClientBase } from './client-base.js';
 import { ClientConfigError } from './errors.js';
 import { createGrpcClientTransport } from './grpc-transport.js';
 import type { ClientOptions, Protocol, ResolvedClientOptions } from './options.js';
+import { createNodeHttpTransport, createNodeWebSocketTransport } from './node-web.js';
 import { createProgress } from './progress.js';
 import type { ClientTransport } from './transport.js';
 
@@ -16,6 +17,10 @@ function nodeTransport(protocol: Protocol, o: ResolvedClientOptions): ClientTran
   switch (protocol) {
     case 'grpc':
       return createGrpcClientTransport(o);
+    case 'http':
+      return createNodeHttpTransport(o);
+    case 'websocket':
+      return createNodeWebSocketTransport(o);
     default:
       throw new ClientConfigError(`Client: protocol '${protocol}' is not supported`);
   }
@@ -59,4 +64,3 @@ export type {
 } from './options.js';
 export type { RetryOptions } from './retry.js';
 export { ClientResponse } from './response.js';
-export { documentFromJson, documentToJson, docsFromJson, docsToJson, JsonFormError } from './json-form.js';

@@ -97,7 +97,7 @@ export function responseFromJson(body: unknown): DataRequestProto {
       documents: { case: 'docs', value: docsFromJson(data).toProto() },
     };
   } catch (err) {
-    if (err instanceof JsonFormError) throw new ResponseFormError(`the response's ${err.message}`);
+    if (err instanceof JsonFormError) throw new ResponseFormError(`the response's data: ${err.message}`);
     throw err;
   }
   return res;
