@@ -148,7 +148,9 @@ async function duplex(
   deliver: (res: DataRequestProto) => void,
   classify: (err: unknown) => ClientError,
 ): Promise<void> {
-  const pending = new Map<string, DataRequestProto>();
+  // Unanswered requests by id; the request itself is kept only when it may have to be re-sent.
+  const keep = o.retry.maxAttempts > 1;
+  const pending = new Map<string, DataRequestProto | undefined>();
   let inputDone = false;
   let sessionAc = new AbortController();
   const openSession = (): DuplexSession => {
@@ -168,7 +170,7 @@ async function duplex(
         session.end();
         return;
       }
-      pending.set(idOf(req), req);
+      pending.set(idOf(req), keep ? req : undefined);
       o.onSent?.(req);
       session.send(req);
     }
@@ -199,7 +201,7 @@ async function duplex(
       await sleep(backoffMs(attempt, o.retry), call.signal);
       attempt++;
       session = openSession();
-      for (const req of pending.values()) session.send(req);
+      for (const req of pending.values()) if (req) session.send(req);
       if (inputDone) session.end();
     }
   }

@@ -4,8 +4,6 @@ import { type DataRequestProto, StatusProtoSchema } from '@weft/proto';
 import { TransportError } from './errors.js';
 import type { ResolvedClientOptions } from './options.js';
 import { requestToJson, responseFromJson } from './request-json.js';
-import { rememberDocs } from './response.js';
-import { requestDocs } from '@weft/core';
 import type { CallOptions, ClientTransport } from './transport.js';
 
 /** The subset of WHATWG `fetch` the HTTP transport needs (global fetch, or undici's with a TLS agent). */
@@ -95,9 +93,7 @@ export function createHttpTransport(
           },
         );
       }
-      const out = responseFromJson(body);
-      rememberDocs(out, requestDocs(out));
-      return out;
+      return responseFromJson(body);
     },
     async dryRun(call: CallOptions) {
       const res = await fetchImpl(`${base}/dry_run`, {

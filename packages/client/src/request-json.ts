@@ -1,6 +1,5 @@
 import { create, type JsonObject } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { requestDocs } from '@weft/core';
 import {
   type DataRequestProto,
   DataRequestProtoSchema,
@@ -10,6 +9,7 @@ import {
   StatusProtoSchema,
 } from '@weft/proto';
 import { docsFromJson, docsToJson, JsonFormError } from './json-form.js';
+import { docsOf, rememberDocs } from './response.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -21,7 +21,7 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 export function requestToJson(req: DataRequestProto): JsonObject {
   const body: JsonObject = {
     execEndpoint: req.header?.execEndpoint || '/',
-    data: docsToJson(requestDocs(req)),
+    data: docsToJson(docsOf(req)),
     parameters: (req.parameters ?? {}) as JsonObject,
   };
   if (req.header?.targetExecutor) body.targetExecutor = req.header.targetExecutor;
@@ -92,10 +92,12 @@ export function responseFromJson(body: unknown): DataRequestProto {
   });
   try {
     const data = body.data === undefined || body.data === null ? [] : body.data;
+    const docs = docsFromJson(data);
     res.data = {
       $typeName: 'jina.DataRequestProto.DataContentProto',
-      documents: { case: 'docs', value: docsFromJson(data).toProto() },
+      documents: { case: 'docsBytes', value: docs.toBytes() },
     };
+    rememberDocs(res, docs);
   } catch (err) {
     if (err instanceof JsonFormError) throw new ResponseFormError(`the response's data: ${err.message}`);
     throw err;

@@ -10,6 +10,16 @@ export function rememberDocs(res: DataRequestProto, docs: DocumentArray): void {
   decoded.set(res, docs);
 }
 
+/** @internal The documents of a request or response, decoded once. */
+export function docsOf(req: DataRequestProto): DocumentArray {
+  let d = decoded.get(req);
+  if (!d) {
+    d = requestDocs(req);
+    decoded.set(req, d);
+  }
+  return d;
+}
+
 /**
  * One response of the gateway, as passed to `onDone`/`onError`/`onAlways`, returned with
  * `returnResponses` and yielded by `stream()`. Documents are decoded on first access.
@@ -34,12 +44,7 @@ export class ClientResponse {
 
   /** The documents of the response. */
   get docs(): DocumentArray {
-    let d = decoded.get(this.proto);
-    if (!d) {
-      d = requestDocs(this.proto);
-      decoded.set(this.proto, d);
-    }
-    return d;
+    return docsOf(this.proto);
   }
 
   /** The parameters, including `__results__` of handlers that returned plain objects. */

@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
-import { DataRequestProtoSchema } from '@weft/proto';
+import { DataRequestProtoSchema, DocumentArrayProtoSchema } from '@weft/proto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type WebSocket, WebSocketServer } from 'ws';
 
@@ -112,9 +112,15 @@ export async function startFakeWebSocketDoor(tls?: { cert: string; key: string }
         }
         const req = fromBinary(DataRequestProtoSchema, new Uint8Array(data));
         const docs = req.data?.documents;
-        if (docs?.case === 'docs')
-          for (const d of docs.value.docs)
-            if (d.content.case === 'text') d.content.value = d.content.value.toUpperCase();
+        const list =
+          docs?.case === 'docs'
+            ? docs.value
+            : docs?.case === 'docsBytes'
+              ? fromBinary(DocumentArrayProtoSchema, docs.value)
+              : undefined;
+        for (const d of list?.docs ?? [])
+          if (d.content.case === 'text') d.content.value = d.content.value.toUpperCase();
+        if (list && req.data) req.data.documents = { case: 'docs', value: list };
         held.push(toBinary(DataRequestProtoSchema, req));
       } else {
         const body = JSON.parse(data.toString('utf8')) as Json;

@@ -82,3 +82,22 @@ export async function startTestFlow(options: { replicas?: number; port?: number 
     },
   };
 }
+
+/** Passes documents through unchanged (no bound methods). */
+export class Noop extends Executor {}
+
+/** A gateway in front of one no-op executor, in this process. */
+export async function startNoopFlow(): Promise<{ port: number; close(): Promise<void> }> {
+  const w = await serveExecutor({ uses: Noop, name: 'noop' });
+  const g = await startGateway({
+    graph: { 'start-gateway': ['noop'], noop: ['end-gateway'] },
+    addresses: { noop: [`127.0.0.1:${w.port}`] },
+  });
+  return {
+    port: g.port,
+    async close() {
+      await g.close();
+      await w.close();
+    },
+  };
+}
