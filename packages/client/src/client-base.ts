@@ -1,8 +1,8 @@
 import { timestampMs } from '@bufbuild/protobuf/wkt';
 import { Code } from '@connectrpc/connect';
 import { createDataRequest } from '@weft/core';
-import { Document, type DocumentArray, DocumentArray as DocumentArrayClass } from '@weft/docarray';
-import { type DataRequestProto, StatusProto_StatusCode } from '@weft/proto';
+import { Document, DocumentArray } from '@weft/docarray';
+import { StatusProto_StatusCode } from '@weft/proto';
 import { runRequests } from './engine.js';
 import {
   type ClientError,
@@ -187,7 +187,7 @@ export class ClientBase {
       else for (const d of r.docs) docs.push(d);
     }
     if (options.returnResponses) return responses;
-    const out = new DocumentArrayClass();
+    const out = new DocumentArray();
     out.pushRaw(docs);
     return out;
   }
