@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['src/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // Runtimes log JSON lines with pino; keep test output readable.
+    env: { WEFT_LOG_LEVEL: 'silent' },
     reporters: ['default', ['json', { outputFile: '.test-results/vitest.json' }]],
   },
 });

@@ -1,11 +1,18 @@
-import type { DocumentArray } from '@weft/docarray';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Document, DocumentArray } from '@weft/docarray';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_ENDPOINT,
   Executor,
   ExecutorDefinitionError,
+  batchingOf,
   bindingsOf,
+  constructExecutor,
   definingModuleOf,
+  dynamicBatching,
+  isStreamingMethod,
   requests,
 } from './index.js';
 
@@ -89,5 +96,75 @@ describe('definingModuleOf', () => {
     class Sub extends Base {}
     expect(definingModuleOf(Base)).toBeDefined();
     expect(definingModuleOf(Sub)).toBeUndefined();
+  });
+});
+
+describe('streaming and batching definitions', () => {
+  it('marks an async generator over doc as streaming', () => {
+    class S extends Executor {
+      @requests({ on: '/s' })
+      async *s(doc: Document) {
+        yield doc;
+      }
+    }
+    expect(isStreamingMethod(S.prototype.s)).toBe(true);
+    expect(bindingsOf(S).get('/s')).toBe('s');
+  });
+
+  it('rejects a generator over docs when the class is defined', () => {
+    expect(() => {
+      class S extends Executor {
+        @requests({ on: '/s' })
+        async *s(docs: Document) {
+          yield docs;
+        }
+      }
+      return S;
+    }).toThrow(/streaming method s is an async generator over 'docs'.*takes one document/);
+  });
+
+  it('records @dynamicBatching per method and validates its options', () => {
+    class B extends Executor {
+      @requests({ on: ['/x', '/y'] })
+      @dynamicBatching({ preferredBatchSize: 4 })
+      x(_docs: DocumentArray) {}
+    }
+    expect(batchingOf(B).get('x')).toEqual({ preferredBatchSize: 4, timeoutMs: 10_000 });
+    expect(() => dynamicBatching({ preferredBatchSize: 0 })).toThrow(
+      /preferredBatchSize must be a positive integer/,
+    );
+    expect(() => dynamicBatching({ preferredBatchSize: 2, timeoutMs: -1 })).toThrow(/timeoutMs must be/);
+  });
+
+  it('rejects @dynamicBatching on a streaming method', () => {
+    expect(() => {
+      class S extends Executor {
+        @dynamicBatching({ preferredBatchSize: 2 })
+        async *s(doc: Document) {
+          yield doc;
+        }
+      }
+      return S;
+    }).toThrow(/cannot apply to streaming method s/);
+  });
+});
+
+describe('Executor', () => {
+  it('creates its workspace <workspace>/<name>/<shard id>/ on first access', () => {
+    const root = mkdtempSync(join(tmpdir(), 'weft-exec-'));
+    try {
+      const e = constructExecutor(
+        Executor,
+        {},
+        { metas: { name: 'enc' }, runtimeArgs: { workspace: root, shardId: 3 } },
+      );
+      const dir = join(root, 'enc', '3');
+      expect(existsSync(dir)).toBe(false);
+      expect(e.workspace).toBe(dir);
+      expect(existsSync(dir)).toBe(true);
+      expect(constructExecutor(Executor).workspace).toBeUndefined();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -146,3 +146,43 @@ describe('parametersFor', () => {
     expect(parametersFor({ k: 'shared', me__k: 'own' }, 'me')).toEqual({ k: 'own' });
   });
 });
+
+describe('serveExecutor start failures', () => {
+  it('names the address when the port is taken, and closes the executor it constructed', async () => {
+    const first = await serveExecutor({ uses: Echo, name: 'first' });
+    let closed = 0;
+    class Closing extends Executor {
+      override close() {
+        closed++;
+      }
+    }
+    try {
+      await expect(serveExecutor({ uses: Closing, port: first.port })).rejects.toThrow(
+        new RegExp(
+          `executor Closing cannot listen on 127.0.0.1:${first.port}: .*EADDRINUSE.*choose another port`,
+        ),
+      );
+      expect(closed).toBe(1);
+    } finally {
+      await first.close();
+    }
+  });
+
+  it('wraps a throwing constructor in ExecutorStartError naming the class', async () => {
+    class Broken extends Executor {
+      constructor() {
+        super();
+        throw new RangeError('no model');
+      }
+    }
+    await expect(serveExecutor({ uses: Broken })).rejects.toThrow(
+      /the constructor of Broken \(class Broken\) threw RangeError: no model/,
+    );
+  });
+
+  it('rejects a YAML/usesRequests rebinding to a method that does not exist, listing the methods', async () => {
+    await expect(serveExecutor({ uses: Echo, usesRequests: { '/x': 'nope' } })).rejects.toThrow(
+      /endpoint '\/x' is bound to 'nope', which is not a method of Echo; its methods: upper, replace, results, fail/,
+    );
+  });
+});

@@ -1,8 +1,8 @@
 import { create, type JsonObject } from '@bufbuild/protobuf';
-import type { ConnectRouter, HandlerContext } from '@connectrpc/connect';
-import { DocumentArray } from '@weft/docarray';
-import { RESULTS_KEY, errorStatus, requestDocs, requestEndpoint, setRequestDocs } from '@weft/core';
+import { Code, ConnectError, type ConnectRouter, type HandlerContext } from '@connectrpc/connect';
+import { ConfigError, RESULTS_KEY, errorStatus, requestDocs, requestEndpoint } from '@weft/core';
 import { type GrpcServer, registerHealth, ServingStatus, startGrpcServer } from '@weft/core/grpc';
+import { Document, DocumentArray } from '@weft/docarray';
 import {
   type DataRequestProto,
   EndpointsProtoSchema,
@@ -11,31 +11,50 @@ import {
   JinaInfoRPC,
   JinaRPC,
   JinaSingleDataRequestRPC,
+  JinaSingleDocumentRequestRPC,
+  type SingleDocumentRequestProto,
+  SingleDocumentRequestProtoSchema,
 } from '@weft/proto';
+import type { Logger } from 'pino';
+import { DynamicBatcher } from './batching.js';
+import { createRuntimeLogger } from './logger.js';
 import {
   DEFAULT_ENDPOINT,
+  type DynamicBatchingOptions,
   type Executor,
   type ExecutorMetas,
+  ExecutorDefinitionError,
   type RequestContext,
   type RuntimeArgs,
+  batchingOf,
   bindingsOf,
   constructExecutor,
+  isStreamingMethod,
+  validateBatching,
 } from './executor.js';
+import { type LoadExecutorOptions, type ExecutorUses, loadExecutorClass } from './loader.js';
 import { Mutex } from './mutex.js';
+import { setResponseDocs } from './response-docs.js';
 
 /** Options of {@link serveExecutor}. */
 export interface WorkerOptions {
-  /** The Executor class to serve. */
-  uses: new (
-    args?: any,
-  ) => Executor;
-  /** Arguments for the executor's constructor (`uses_with`). @default `{}` */
+  /** The Executor: a class, `./file.ts#Export`, a YAML file or inline YAML (see {@link loadExecutorClass}). */
+  uses: ExecutorUses;
+  /** Folder that relative `uses` paths resolve against. @default process.cwd() */
+  baseDir?: string;
+  /** Classes a YAML `jtype` may name. @default `{}` */
+  classes?: LoadExecutorOptions['classes'];
+  /** Constructor arguments (`uses_with`), merged over YAML `with`. @default `{}` */
   usesWith?: Record<string, unknown>;
-  /** Metas (`uses_metas`). */
+  /** Metas (`uses_metas`), merged over YAML `metas`. @default `{}` */
   usesMetas?: Partial<ExecutorMetas>;
-  /** Deployment name; `name__key` parameters address it. @default the class name */
+  /** Endpoint → method name rebindings (`uses_requests`), merged over YAML `requests`. @default `{}` */
+  usesRequests?: Record<string, string>;
+  /** Endpoint → dynamic batching (`uses_dynamic_batching`), over YAML and `@dynamicBatching`. @default `{}` */
+  usesDynamicBatching?: Record<string, DynamicBatchingOptions>;
+  /** Deployment name; `name__key` parameters address it. @default metas.name, else the class name */
   name?: string;
-  /** Runtime name used for `__results__`. @default `<name>/rep-0` */
+  /** Runtime name used for `__results__` and logs. @default `<name>/rep-<replicaId>` */
   runtimeName?: string;
   /** Port to listen on; 0 picks one. @default 0 */
   port?: number;
@@ -43,19 +62,39 @@ export interface WorkerOptions {
   host?: string;
   /** Allow several requests to run at once on this replica. @default false */
   allowConcurrent?: boolean;
-  /** Runtime arguments handed to the executor. */
+  /** Root workspace folder; the executor's own is `<workspace>/<name>/<shard id>/`. @default metas.workspace */
+  workspace?: string;
+  /** Runtime arguments handed to the executor (replicas, shards, shardId, replicaId). @default one replica, one shard */
   runtimeArgs?: Partial<RuntimeArgs>;
-  /** Error class names that make the runtime exit after answering (an orchestrator restarts it). */
+  /** Error class names (`err.name`) that make the runtime exit after answering (an orchestrator restarts it). @default `[]` */
   exitOnExceptions?: readonly string[];
-  /** Called when an error listed in `exitOnExceptions` happened. @default process.exit(1) */
-  onFatal?: (err: Error) => void;
+  /** Called after an error listed in `exitOnExceptions` was answered. @default drain, then `process.exit(1)` */
+  onFatal?: (err: Error) => void | Promise<void>;
+  /** Largest gRPC message received or sent, in bytes. @default 256 MiB */
+  maxMessageBytes?: number;
+  /** How long `close()` waits for in-flight and batched requests, in ms. @default 10000 */
+  graceMs?: number;
+  /** Logger for the runtime and the executor (`this.logger`). @default pino bound to the runtime name */
+  logger?: Logger;
 }
 
 /** A served executor. */
-export interface Worker {
+export interface Worker extends AsyncDisposable {
+  /** The port it listens on. */
   readonly port: number;
+  /** The executor instance. */
   readonly executor: Executor;
-  /** Stops serving: health NOT_SERVING, in-flight requests finish (up to `graceMs`), `close()` runs. */
+  /** Deployment name. */
+  readonly name: string;
+  /** Runtime name, e.g. `executor0/rep-0`. */
+  readonly runtimeName: string;
+  /** The endpoints it binds (including `/default` for a default handler). */
+  readonly endpoints: readonly string[];
+  /**
+   * Stops serving: health turns NOT_SERVING, new requests get UNAVAILABLE, queued batches run,
+   * in-flight requests finish (up to `graceMs`, then their `ctx.signal` aborts), the server
+   * closes and `executor.close()` runs once. Calling it again returns the same promise.
+   */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -74,70 +113,316 @@ export function parametersFor(parameters: JsonObject, name: string): JsonObject 
   return Object.assign(out, own);
 }
 
-/** Serves an Executor class as a gRPC microservice (all worker RPCs of the wire format). */
+/** Error thrown by {@link serveExecutor} when the executor cannot be constructed. */
+export class ExecutorStartError extends Error {
+  override name = 'ExecutorStartError';
+}
+
+type Method = (this: Executor, ...args: unknown[]) => unknown;
+
+const VERSION = '0.1.0';
+
+function headersOf(ctx: HandlerContext): Record<string, string> {
+  return Object.fromEntries(ctx.requestHeader.entries());
+}
+
+function normalizeResult(result: unknown): DocumentArray | JsonObject | undefined {
+  if (result instanceof DocumentArray) return result;
+  if (Array.isArray(result)) return new DocumentArray(result as Document[]);
+  if (result !== null && typeof result === 'object') return result as JsonObject;
+  return undefined;
+}
+
+/**
+ * Serves an Executor as a gRPC microservice with every worker RPC of the wire format:
+ * `process_single_data`, `process_data`, `stream_doc`, `JinaRPC/Call`, `endpoint_discovery`,
+ * `_status` and `grpc.health.v1.Health`. The executor is loaded and constructed before the port
+ * opens, so health answers SERVING only once the constructor has finished.
+ *
+ * @throws ConfigError for a bad `uses` or binding; {@link ExecutorStartError} when the constructor throws.
+ * @example
+ * ```ts
+ * const worker = await serveExecutor({ uses: './executors.ts#Encoder', port: 51000 });
+ * process.on('SIGTERM', () => void worker.close());
+ * ```
+ */
 export async function serveExecutor(options: WorkerOptions): Promise<Worker> {
-  const name = options.name ?? options.usesMetas?.name ?? options.uses.name;
-  const runtimeName = options.runtimeName ?? `${name}/rep-0`;
-  const executor = constructExecutor(options.uses, options.usesWith ?? {}, {
-    metas: { ...options.usesMetas, name },
-    runtimeArgs: { name: runtimeName, deploymentName: name, ...options.runtimeArgs },
+  const loaded = await loadExecutorClass(options.uses, {
+    baseDir: options.baseDir,
+    classes: options.classes,
   });
-  const bindings = bindingsOf(options.uses);
+  const cls = loaded.cls;
+  const metas: Partial<ExecutorMetas> = { ...loaded.metas, ...options.usesMetas };
+  const name = options.name ?? metas.name ?? cls.name;
+  const replicaId = options.runtimeArgs?.replicaId ?? 0;
+  const runtimeName = options.runtimeName ?? `${name}/rep-${replicaId}`;
+  const logger = options.logger ?? createRuntimeLogger(runtimeName);
+
+  // Bindings: the class's decorators, then YAML `requests`, then `usesRequests`.
+  const bindings = bindingsOf(cls);
+  const rebind = { ...loaded.requests, ...options.usesRequests };
+  for (const [endpoint, method] of Object.entries(rebind)) {
+    if (
+      method === 'constructor' ||
+      typeof (cls.prototype as Record<string, unknown>)[method] !== 'function'
+    ) {
+      const methods = Object.getOwnPropertyNames(cls.prototype).filter(
+        (m) => m !== 'constructor' && typeof (cls.prototype as Record<string, unknown>)[m] === 'function',
+      );
+      throw new ConfigError(
+        `requests: endpoint '${endpoint}' is bound to '${method}', which is not a method of ${cls.name}; ` +
+          `its methods: ${methods.join(', ') || 'none'}`,
+      );
+    }
+    bindings.set(endpoint, method);
+  }
+  const methodOf = (endpoint: string) => bindings.get(endpoint) ?? bindings.get(DEFAULT_ENDPOINT);
+
+  // Dynamic batching per endpoint: decorator on the method, then YAML, then `usesDynamicBatching`.
+  const batching = new Map<string, Required<DynamicBatchingOptions>>();
+  const byMethod = batchingOf(cls);
+  for (const [endpoint, method] of bindings) {
+    const b = byMethod.get(method);
+    if (b) batching.set(endpoint, b);
+  }
+  for (const [endpoint, b] of Object.entries({ ...loaded.dynamicBatching, ...options.usesDynamicBatching })) {
+    const checked = validateBatching(b, `dynamic_batching['${endpoint}']`);
+    const method = methodOf(endpoint);
+    if (
+      method !== undefined &&
+      isStreamingMethod((cls.prototype as Record<string | symbol, unknown>)[method])
+    ) {
+      throw new ExecutorDefinitionError(
+        `dynamic_batching['${endpoint}']: ${String(method)} is a streaming method; streams cannot be batched`,
+      );
+    }
+    batching.set(endpoint, checked);
+  }
+
+  let executor: Executor;
+  try {
+    executor = constructExecutor(
+      cls,
+      { ...loaded.with, ...options.usesWith },
+      {
+        metas: { ...metas, name },
+        runtimeArgs: {
+          ...options.runtimeArgs,
+          name: runtimeName,
+          deploymentName: name,
+          workspace: options.workspace ?? options.runtimeArgs?.workspace ?? metas.workspace,
+        },
+        logger,
+      },
+    );
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error(String(err));
+    throw new ExecutorStartError(
+      `the constructor of ${cls.name} (${loaded.source}) threw ${e.name}: ${e.message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+
   const mutex = options.allowConcurrent ? undefined : new Mutex();
   const shutdown = new AbortController();
+  const graceDefault = options.graceMs ?? 10_000;
   let status = ServingStatus.SERVING;
+  let draining = false;
   let inFlight = 0;
-  let idle: (() => void) | undefined;
+  const idleWaiters: (() => void)[] = [];
+  let worker: Worker;
 
-  async function handle(req: DataRequestProto, ctx: HandlerContext, parts?: DataRequestProto[]) {
-    const endpoint = requestEndpoint(req);
-    const method = bindings.get(endpoint) ?? bindings.get(DEFAULT_ENDPOINT);
-    if (method === undefined) return req; // no binding: pass through unchanged
+  const fnOf = (method: string | symbol) => (executor as unknown as Record<string | symbol, Method>)[method]!;
+
+  function enter(): void {
+    if (draining) {
+      throw new ConnectError(
+        `executor runtime '${runtimeName}' is shutting down; send the request to another replica`,
+        Code.Unavailable,
+      );
+    }
     inFlight++;
+  }
+  function leave(): void {
+    inFlight--;
+    if (inFlight === 0) for (const w of idleWaiters.splice(0)) w();
+  }
+
+  /** The handler's context; the combined signal and the headers are made only when a handler reads them. */
+  function contextFor(ctx: HandlerContext, parameters: JsonObject, endpoint: string): RequestContext {
+    let signal: AbortSignal | undefined;
+    let headers: Record<string, string> | undefined;
+    return {
+      parameters,
+      endpoint,
+      get signal() {
+        signal ??= AbortSignal.any([ctx.signal, shutdown.signal]);
+        return signal;
+      },
+      get headers() {
+        headers ??= headersOf(ctx);
+        return headers;
+      },
+    };
+  }
+
+  async function locked<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
     const release = mutex ? await mutex.acquire() : undefined;
     try {
-      const params = (req.parameters ?? {}) as JsonObject;
-      const signal = AbortSignal.any([ctx.signal, shutdown.signal]);
-      const docs = requestDocs(req);
-      const rctx: RequestContext = {
-        parameters: parametersFor(params, name),
-        endpoint,
-        signal,
-        headers: Object.fromEntries(ctx.requestHeader.entries()),
-      };
-      if (parts) {
-        rctx.docsMatrix = parts.map((p) => requestDocs(p));
-        rctx.docsMap = Object.fromEntries(
-          parts.map((p, i) => [p.routes.at(-1)?.executor ?? String(i), rctx.docsMatrix![i]!]),
+      if (signal.aborted || shutdown.signal.aborted) {
+        throw new ConnectError(
+          `the request's deadline passed while it waited for '${runtimeName}' (one request at a time; allowConcurrent lifts this)`,
+          Code.DeadlineExceeded,
         );
       }
+      return await fn();
+    } finally {
+      release?.();
+    }
+  }
+
+  const batchers = new Map<string, DynamicBatcher>();
+  function batcherFor(endpoint: string, method: string | symbol): DynamicBatcher | undefined {
+    const b = batching.get(endpoint);
+    if (!b) return undefined;
+    let batcher = batchers.get(endpoint);
+    if (!batcher) {
+      batcher = new DynamicBatcher(endpoint, b, (docs, parameters, headers) =>
+        locked(shutdown.signal, async () => {
+          const rctx: RequestContext = { parameters, endpoint, signal: shutdown.signal, headers };
+          return normalizeResult(await fnOf(method).call(executor, docs, rctx));
+        }),
+      );
+      batchers.set(endpoint, batcher);
+    }
+    return batcher;
+  }
+
+  function fail(err: unknown, ctx: HandlerContext, endpoint: string) {
+    const e = err instanceof Error ? err : new Error(String(err));
+    ctx.responseTrailer.set('is-error', 'true');
+    logger.error({ err: e, endpoint }, `handler for '${endpoint}' threw ${e.name}: ${e.message}`);
+    if (options.exitOnExceptions?.includes(e.name)) {
+      setImmediate(() => {
+        const onFatal =
+          options.onFatal ??
+          (async (fatal: Error) => {
+            logger.fatal(`exiting after ${fatal.name} (listed in exitOnExceptions)`);
+            await worker.close(graceDefault);
+            process.exit(1);
+          });
+        void onFatal(e);
+      });
+    }
+    return errorStatus(e, name);
+  }
+
+  async function handle(req: DataRequestProto, ctx: HandlerContext, parts?: DataRequestProto[]) {
+    enter();
+    try {
+      const endpoint = requestEndpoint(req);
+      const method = methodOf(endpoint);
+      if (method === undefined) return req; // no binding: pass through unchanged
+      const params = (req.parameters ?? {}) as JsonObject;
       try {
-        const fn = (executor as unknown as Record<string | symbol, Function>)[method]!;
-        const result = await fn.call(executor, docs, rctx);
-        if (result instanceof DocumentArray) setRequestDocs(req, result);
-        else if (Array.isArray(result)) setRequestDocs(req, new DocumentArray(result));
+        if (isStreamingMethod(fnOf(method))) {
+          throw new ExecutorDefinitionError(
+            `endpoint '${endpoint}' is a streaming endpoint (${String(method)} is an async generator): call it with stream_doc`,
+          );
+        }
+        const own = parametersFor(params, name);
+        const batcher = parts ? undefined : batcherFor(endpoint, method);
+        let docs: DocumentArray;
+        let result: DocumentArray | JsonObject | undefined;
+        if (batcher) {
+          const r = await batcher.submit(requestDocs(req), own, headersOf(ctx));
+          docs = r.docs;
+          result = r.results;
+        } else {
+          docs = requestDocs(req);
+          const rctx = contextFor(ctx, own, endpoint);
+          if (parts) {
+            rctx.docsMatrix = parts.map((p) => requestDocs(p));
+            rctx.docsMap = Object.fromEntries(
+              parts.map((p, i) => [p.routes.at(-1)?.executor ?? String(i), rctx.docsMatrix![i]!]),
+            );
+          }
+          result = await locked(ctx.signal, async () =>
+            normalizeResult(await fnOf(method).call(executor, docs, rctx)),
+          );
+        }
+        if (result instanceof DocumentArray) setResponseDocs(req, result);
         else {
-          setRequestDocs(req, docs);
-          if (result !== undefined && result !== null && typeof result === 'object') {
+          setResponseDocs(req, docs);
+          if (result !== undefined) {
             const results = { ...((params[RESULTS_KEY] as JsonObject | undefined) ?? {}) };
-            results[runtimeName] = result as JsonObject;
+            results[runtimeName] = result;
             req.parameters = { ...params, [RESULTS_KEY]: results };
           }
         }
       } catch (err) {
+        if (err instanceof ConnectError && err.code === Code.DeadlineExceeded) throw err;
         req.header ??= { $typeName: 'jina.HeaderProto', requestId: '' };
-        req.header.status = errorStatus(err, name);
-        ctx.responseTrailer.set('is-error', 'true');
-        const e = err instanceof Error ? err : new Error(String(err));
-        if (options.exitOnExceptions?.includes(e.name)) {
-          setImmediate(() => (options.onFatal ?? (() => process.exit(1)))(e));
-        }
+        req.header.status = fail(err, ctx, endpoint);
       }
       return req;
     } finally {
-      release?.();
-      inFlight--;
-      if (inFlight === 0) idle?.();
+      leave();
+    }
+  }
+
+  async function* streamDoc(req: SingleDocumentRequestProto, ctx: HandlerContext) {
+    enter();
+    try {
+      const endpoint = req.header?.execEndpoint || '/';
+      const method = methodOf(endpoint);
+      const doc = req.document ? Document.fromProto(req.document) : new Document();
+      const params = (req.parameters ?? {}) as JsonObject;
+      const answer = (d: Document | undefined, failed?: unknown) =>
+        create(SingleDocumentRequestProtoSchema, {
+          header: {
+            requestId: req.header?.requestId ?? '',
+            execEndpoint: req.header?.execEndpoint,
+            targetExecutor: req.header?.targetExecutor,
+            ...(failed !== undefined ? { status: fail(failed, ctx, endpoint) } : {}),
+          },
+          parameters: params,
+          routes: req.routes,
+          document: d?.toProto(),
+        });
+      if (method === undefined) {
+        yield answer(doc);
+        return;
+      }
+      const rctx = contextFor(ctx, parametersFor(params, name), endpoint);
+      const signal = rctx.signal;
+      const release = mutex ? await mutex.acquire() : undefined;
+      try {
+        const fn = fnOf(method);
+        if (isStreamingMethod(fn)) {
+          const gen = fn.call(executor, doc, rctx) as AsyncGenerator<unknown>;
+          try {
+            for await (const item of gen) {
+              if (signal.aborted) break;
+              yield answer(item instanceof Document ? item : new Document(item as object));
+            }
+          } finally {
+            await gen.return(undefined);
+          }
+        } else {
+          const out = normalizeResult(await fn.call(executor, new DocumentArray([doc]), rctx));
+          const docs = out instanceof DocumentArray ? out : new DocumentArray([doc]);
+          for (const d of docs) yield answer(d);
+        }
+      } catch (err) {
+        yield answer(undefined, err);
+      } finally {
+        release?.();
+      }
+    } finally {
+      leave();
     }
   }
 
@@ -149,10 +434,18 @@ export async function serveExecutor(options: WorkerOptions): Promise<Worker> {
     });
     router.service(JinaDataRequestRPC, {
       process_data: (list, ctx) => {
-        const [first, ...rest] = list.requests;
-        if (!first) throw new Error('process_data: the request list is empty');
-        return handle(first, ctx, rest.length ? list.requests : undefined);
+        const [first] = list.requests;
+        if (!first) {
+          throw new ConnectError(
+            'process_data: the request list is empty; send at least one DataRequestProto',
+            Code.InvalidArgument,
+          );
+        }
+        return handle(first, ctx, list.requests.length > 1 ? list.requests : undefined);
       },
+    });
+    router.service(JinaSingleDocumentRequestRPC, {
+      stream_doc: (req, ctx) => streamDoc(req, ctx),
     });
     router.service(JinaRPC, {
       async *call(reqs, ctx) {
@@ -164,34 +457,67 @@ export async function serveExecutor(options: WorkerOptions): Promise<Worker> {
     });
     router.service(JinaInfoRPC, {
       _status: () => ({
-        jina: { weft: '0.1.0', 'proto-version': '1', node: process.version },
+        jina: { weft: VERSION, 'proto-version': '1', node: process.version, executor: cls.name },
         envs: {},
       }),
     });
     registerHealth(router, () => status);
   };
 
-  const server: GrpcServer = await startGrpcServer({ routes, port: options.port ?? 0, host: options.host });
+  let server: GrpcServer;
+  try {
+    server = await startGrpcServer({
+      routes,
+      port: options.port ?? 0,
+      host: options.host,
+      maxMessageBytes: options.maxMessageBytes,
+    });
+  } catch (err) {
+    await Promise.resolve()
+      .then(() => executor.close())
+      .catch(() => {});
+    const where = `${options.host ?? '127.0.0.1'}:${options.port ?? 0}`;
+    throw new ExecutorStartError(
+      `executor ${cls.name} cannot listen on ${where}: ${(err as Error).message}; choose another port (0 picks a free one)`,
+      { cause: err },
+    );
+  }
+  logger.debug(
+    { port: server.port, endpoints },
+    `executor ${cls.name} serving at ${options.host ?? '127.0.0.1'}:${server.port}`,
+  );
+
   let closing: Promise<void> | undefined;
-  return {
+  worker = {
     port: server.port,
     executor,
-    close(graceMs = 10_000) {
+    name,
+    runtimeName,
+    endpoints,
+    close(graceMs = graceDefault) {
       closing ??= (async () => {
         status = ServingStatus.NOT_SERVING;
+        draining = true;
+        const deadline = Date.now() + graceMs;
+        const grace = new Promise<void>((r) => setTimeout(r, graceMs).unref());
+        await Promise.race([Promise.all([...batchers.values()].map((b) => b.flush())), grace]);
         if (inFlight > 0) {
-          await Promise.race([
-            new Promise<void>((r) => {
-              idle = r;
-            }),
-            new Promise((r) => setTimeout(r, graceMs).unref()),
-          ]);
+          await Promise.race([new Promise<void>((r) => idleWaiters.push(r)), grace]);
         }
-        shutdown.abort(new Error('the executor runtime is shutting down'));
-        await server.close(1000);
-        await executor.close();
+        shutdown.abort(new Error(`the executor runtime '${runtimeName}' is shutting down`));
+        await server.close(Math.max(100, Math.min(1000, deadline - Date.now())));
+        try {
+          await executor.close();
+        } catch (err) {
+          logger.error({ err }, 'executor.close() threw');
+        }
+        logger.debug('executor runtime closed');
       })();
       return closing;
     },
+    [Symbol.asyncDispose]() {
+      return this.close();
+    },
   };
+  return worker;
 }

@@ -1,19 +1,23 @@
-import { create } from '@bufbuild/protobuf';
-import { type ConnectRouter, ConnectError } from '@connectrpc/connect';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { Code, type ConnectRouter, ConnectError } from '@connectrpc/connect';
+import { errorText, isErrorResponse } from '@weft/core';
 import { registerHealth, type ServingStatus } from '@weft/core/grpc';
 import {
   type DataRequestProto,
+  DataRequestProtoSchema,
   EndpointsProtoSchema,
   JinaDiscoverEndpointsRPC,
   JinaGatewayDryRunRPC,
   JinaInfoRPC,
   JinaRPC,
   JinaSingleDataRequestRPC,
+  JinaSingleDocumentRequestRPC,
   StatusProto_StatusCode,
   StatusProtoSchema,
 } from '@weft/proto';
-import { createDataRequest, errorText } from '@weft/core';
 import { AsyncQueue } from './async-queue.js';
+import { markHandled } from './grpc-listener.js';
+import type { GatewayMetrics } from './metrics.js';
 import type { Topology } from './topology.js';
 
 /** Options of the gRPC door. */
@@ -22,14 +26,75 @@ export interface GrpcDoorOptions {
   prefetch?: number;
   /** Current serving status for health checks. */
   status: () => ServingStatus;
+  metrics?: GatewayMetrics;
+}
+
+/** Versions reported by `_status` and `GET /status`. */
+export function gatewayInfo() {
+  return {
+    jina: { weft: '0.1.0', 'proto-version': '1', node: process.version, runtime: 'gateway' },
+    envs: {},
+  };
+}
+
+/** Sends a request through the topology, counting it in the metrics of `door`. */
+export async function observed(
+  topology: Topology,
+  metrics: GatewayMetrics | undefined,
+  door: 'grpc' | 'http' | 'websocket',
+  req: DataRequestProto,
+  signal: AbortSignal | undefined,
+  sizes = false,
+): Promise<DataRequestProto> {
+  const done = metrics?.begin(door, sizes ? toBinary(DataRequestProtoSchema, req).byteLength : 0);
+  try {
+    const res = await topology.process(req, signal);
+    done?.(
+      isErrorResponse(res) ? 'error' : 'ok',
+      sizes ? toBinary(DataRequestProtoSchema, res).byteLength : 0,
+    );
+    return res;
+  } catch (err) {
+    done?.('failed');
+    throw err;
+  }
+}
+
+/** Answers a dry run: SUCCESS when every deployment answers `endpoint_discovery`, else ERROR naming the silent ones. */
+export async function dryRun(topology: Topology, signal?: AbortSignal) {
+  try {
+    const names = topology.deployments;
+    const answers = await Promise.all(names.map((n) => topology.pool(n)!.discoverEndpoints(3000)));
+    if (signal?.aborted) throw new Error('dry run aborted');
+    const silent = names.filter((_n, i) => answers[i] === undefined);
+    if (silent.length) {
+      return create(StatusProtoSchema, {
+        code: StatusProto_StatusCode.ERROR,
+        description: `deployments not answering: ${silent.join(', ')}`,
+      });
+    }
+    return create(StatusProtoSchema, { code: StatusProto_StatusCode.SUCCESS });
+  } catch (err) {
+    return create(StatusProtoSchema, { code: StatusProto_StatusCode.ERROR, description: errorText(err) });
+  }
+}
+
+/** The union of the endpoints the Flow's deployments bind. */
+export async function flowEndpoints(topology: Topology): Promise<string[]> {
+  const all = new Set<string>();
+  const lists = await Promise.all(topology.deployments.map((n) => topology.endpointsOf(n)));
+  for (const l of lists) for (const e of l ?? []) all.add(e);
+  return [...all];
 }
 
 /** Registers the gateway's gRPC services over a topology. */
 export function grpcDoorRoutes(topology: Topology, options: GrpcDoorOptions) {
   const prefetch = options.prefetch ?? 1000;
+  const metrics = options.metrics;
   return (router: ConnectRouter) => {
     router.service(JinaRPC, {
       call(requests, ctx) {
+        markHandled();
         const out = new AsyncQueue<DataRequestProto>();
         let inFlight = 0;
         let inputDone = false;
@@ -42,8 +107,7 @@ export function grpcDoorRoutes(topology: Topology, options: GrpcDoorOptions) {
             for await (const req of requests) {
               while (inFlight >= prefetch) await new Promise<void>((r) => (slot = r));
               inFlight++;
-              topology
-                .process(req, ctx.signal)
+              observed(topology, metrics, 'grpc', req, ctx.signal)
                 .then(
                   (res) => out.push(res),
                   (err) => out.fail(ConnectError.from(err)),
@@ -59,39 +123,45 @@ export function grpcDoorRoutes(topology: Topology, options: GrpcDoorOptions) {
             inputDone = true;
             finish();
           } catch (err) {
-            out.fail(ConnectError.from(err));
+            // Reading the input failed: a message that does not decode is the client's fault.
+            const ce = ConnectError.from(err);
+            out.fail(
+              ce.code === Code.Internal
+                ? new ConnectError(`malformed request message: ${ce.rawMessage}`, Code.InvalidArgument)
+                : ce,
+            );
           }
         })();
         return out;
       },
     });
     router.service(JinaSingleDataRequestRPC, {
-      process_single_data: (req, ctx) => topology.process(req, ctx.signal),
+      process_single_data: (req, ctx) => {
+        markHandled();
+        return observed(topology, metrics, 'grpc', req, ctx.signal);
+      },
+    });
+    router.service(JinaSingleDocumentRequestRPC, {
+      async *stream_doc(req, ctx) {
+        markHandled();
+        const names = topology.deployments;
+        if (names.length !== 1) {
+          throw new ConnectError(
+            `stream_doc needs a Flow with exactly one deployment; this Flow has ${names.length} (${names.join(', ')})`,
+            Code.FailedPrecondition,
+          );
+        }
+        yield* topology.pool(names[0]!)!.streamDoc(req, { signal: ctx.signal });
+      },
     });
     router.service(JinaDiscoverEndpointsRPC, {
-      async endpoint_discovery() {
-        const all = new Set<string>();
-        for (const name of topology.deployments)
-          for (const e of (await topology.endpointsOf(name)) ?? []) all.add(e);
-        return create(EndpointsProtoSchema, { endpoints: [...all] });
-      },
+      endpoint_discovery: async () =>
+        create(EndpointsProtoSchema, { endpoints: await flowEndpoints(topology) }),
     });
     router.service(JinaGatewayDryRunRPC, {
-      async dry_run(_req, ctx) {
-        try {
-          const res = await topology.process(createDataRequest({ endpoint: '/' }), ctx.signal);
-          return res.header?.status ?? create(StatusProtoSchema, { code: StatusProto_StatusCode.SUCCESS });
-        } catch (err) {
-          return create(StatusProtoSchema, {
-            code: StatusProto_StatusCode.ERROR,
-            description: errorText(err),
-          });
-        }
-      },
+      dry_run: (_req, ctx) => dryRun(topology, ctx.signal),
     });
-    router.service(JinaInfoRPC, {
-      _status: () => ({ jina: { weft: '0.1.0', 'proto-version': '1', node: process.version }, envs: {} }),
-    });
+    router.service(JinaInfoRPC, { _status: () => gatewayInfo() });
     registerHealth(router, options.status);
   };
 }

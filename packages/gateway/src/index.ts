@@ -3,11 +3,17 @@
  * @packageDocumentation
  */
 export { startGateway } from './gateway.js';
-export type { Gateway, GatewayOptions } from './gateway.js';
+export type { Gateway, GatewayOptions, GatewayProtocol } from './gateway.js';
+export { startHead } from './head.js';
+export type { Head, HeadOptions, Polling } from './head.js';
 export { END, GraphError, START, parseGraph } from './graph.js';
 export type { GraphDescription, GraphNode } from './graph.js';
 export { DeploymentPool } from './pool.js';
-export type { PoolOptions } from './pool.js';
+export type { CallObserver, PoolOptions, PoolTls, SendOptions } from './pool.js';
 export { reduceDocs, reduceRequests } from './reduce.js';
 export { Topology } from './topology.js';
-export type { TopologyOptions } from './topology.js';
+export type { DeploymentOptions, TopologyOptions } from './topology.js';
+export { docsFromJson, docsToJson, JsonFormError } from './json-form.js';
+export { WS_CLOSE } from './ws-door.js';
+export { GatewayMetrics } from './metrics.js';
+export type { Door } from './metrics.js';

@@ -1,40 +1,12 @@
 import type { JsonObject } from '@bufbuild/protobuf';
 import { RESULTS_KEY, requestDocs, setRequestDocs } from '@weft/core';
-import { type Document, DocumentArray } from '@weft/docarray';
+import { DocumentArray, reduceArray } from '@weft/docarray';
 import type { DataRequestProto } from '@weft/proto';
 
-function fillEmpty(target: Document, source: Document): void {
-  if (target.contentType === undefined && source.contentType !== undefined) {
-    if (source.contentType === 'text') target.text = source.text;
-    else if (source.contentType === 'blob') target.blob = source.blob;
-    else target.tensor = source.tensor;
-  }
-  if (!target.embedding && source.embedding) target.embedding = source.embedding;
-  if (!Object.keys(target.tags).length && Object.keys(source.tags).length) target.tags = source.tags;
-  for (const k of ['uri', 'modality', 'mimeType', 'parentId'] as const)
-    if (!target[k] && source[k]) target[k] = source[k];
-  for (const k of ['weight', 'offset', 'granularity', 'adjacency'] as const)
-    if (!target[k] && source[k]) target[k] = source[k];
-  if (!target.location.length && source.location.length) target.location = source.location;
-  for (const [k, v] of Object.entries(source.scores)) if (!(k in target.scores)) target.scores[k] = v;
-  for (const [k, v] of Object.entries(source.evaluations))
-    if (!(k in target.evaluations)) target.evaluations[k] = v;
-  reduceInto(target.chunks, source.chunks);
-  reduceInto(target.matches, source.matches);
-}
-
-function reduceInto(target: DocumentArray, source: DocumentArray): void {
-  for (const d of source) {
-    const same = target.get(d.id);
-    if (same) fillEmpty(same, d);
-    else target.pushRaw([d]);
-  }
-}
-
-/** Reduces document arrays: first part's docs first; new ids appended; empty fields filled (first non-empty wins). */
+/** Reduces document arrays (semantics.md): first part's docs first; new ids appended; empty fields filled, first non-empty wins. */
 export function reduceDocs(parts: readonly DocumentArray[]): DocumentArray {
   const out = new DocumentArray();
-  for (const p of parts) reduceInto(out, p);
+  for (const p of parts) reduceArray(out, p);
   return out;
 }
 

@@ -1,5 +1,8 @@
 import { Command } from 'commander';
 import { loadFlowYaml } from '@weft/orchestrator';
+import { registerExecutorCommand } from './commands/executor.js';
+import { registerPingCommand } from './commands/ping.js';
+import { registerGatewayCommand } from './commands/gateway.js';
 import { VERSION } from './version.js';
 
 /** Builds the `weft` command-line program. */
@@ -39,5 +42,8 @@ flow.yml:
       await flow.block();
     });
 
+  registerExecutorCommand(program);
+  registerPingCommand(program);
+  registerGatewayCommand(program);
   return program;
 }

@@ -1,0 +1,198 @@
+// Benchmark: the gateway's three doors beside baselines measured in the same run.
+//  1. gRPC: client → gateway → 1 no-op executor, vs the raw connect-node two-hop echo chain
+//     (client → A → B echo, raw-echo-server.ts).
+//  2. HTTP: the gateway's HTTP door, vs a plain fastify JSON proxy in front of the same executor.
+//  3. WebSocket: the gateway's json door, 32 requests in flight on one connection.
+//  4. Added p50 latency per extra deployment in a chain (gRPC, concurrency 1, chains of 1–4).
+// 32-doc requests, 512-dim float32 embeddings, concurrency 32, every server in its own process.
+// Run: npx tsx benchmarks/src/gateway-doors.ts   (BENCH_MS sets the measuring time per point)
+import { type ChildProcess, fork } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { createClient } from '@connectrpc/connect';
+import { createGrpcTransport } from '@connectrpc/connect-node';
+import { createWeftTransport } from '@weft/core/grpc';
+import { JinaSingleDataRequestRPC } from '@weft/proto';
+import { Agent, request } from 'undici';
+import WebSocket from 'ws';
+import { fmt, type LoadResult, runLoad } from './load.js';
+import { makeDocs, makeRequest } from './payload.js';
+
+const durationMs = Number(process.env.BENCH_MS ?? 4000);
+const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
+const children: ChildProcess[] = [];
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function start(script: string, args: string[]): Promise<{ child: ChildProcess; msg: any }> {
+  const child = fork(here(script), args, { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  children.push(child);
+  const msg = await new Promise((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (code) => reject(new Error(`${script} ${args[0]} exited with ${code}`)));
+  });
+  return { child, msg };
+}
+
+function stop(...cs: { child: ChildProcess }[]) {
+  for (const c of cs) c.child.kill('SIGTERM');
+}
+
+const line = (label: string, r: LoadResult) => console.log(`${label.padEnd(40)} ${fmt(r)}`);
+
+function grpcSend(port: number) {
+  const t = createWeftTransport(`http://127.0.0.1:${port}`);
+  const client = createClient(JinaSingleDataRequestRPC, t.transport);
+  const req = makeRequest(32, 512);
+  return { send: () => client.process_single_data(req), close: () => t.close() };
+}
+
+const results: Record<string, LoadResult> = {};
+
+// 1. gRPC vs raw two-hop chain
+{
+  const [pa, pb] = [await freePort(), await freePort()];
+  const b = await start('./raw-echo-server.ts', [String(pb), 'echo']);
+  const a = await start('./raw-echo-server.ts', [String(pa), 'chain', `127.0.0.1:${pb}`]);
+  // The raw chain is called the way its own benchmark calls it: default connect-node transport.
+  const client = createClient(
+    JinaSingleDataRequestRPC,
+    createGrpcTransport({ baseUrl: `http://127.0.0.1:${pa}`, acceptCompression: [] }),
+  );
+  const req = makeRequest(32, 512);
+  results.raw = await runLoad(() => client.process_single_data(req), { concurrency: 32, durationMs });
+  line('raw connect-node two-hop chain, c=32', results.raw);
+  stop(a, b);
+}
+
+const pe = await freePort();
+const exec = await start('./gateway-roles.ts', ['executor', String(pe)]);
+const gw = await start('./gateway-roles.ts', [
+  'gateway',
+  JSON.stringify({
+    graph: { 'start-gateway': ['noop'], noop: ['end-gateway'] },
+    addresses: { noop: [`127.0.0.1:${pe}`] },
+    protocol: ['grpc', 'http', 'websocket'],
+  }),
+]);
+const ports = gw.msg.ports as { grpc: number; http: number; websocket: number };
+{
+  const g = grpcSend(ports.grpc);
+  results.grpc = await runLoad(g.send, { concurrency: 32, durationMs });
+  line('weft gateway gRPC door + 1 executor, c=32', results.grpc);
+  g.close();
+}
+
+// 2. HTTP door vs plain fastify proxy
+const body = JSON.stringify({ execEndpoint: '/', data: makeDocs(32, 512).toJSON() });
+async function httpLoad(port: number): Promise<LoadResult> {
+  const agent = new Agent({ connections: 32, pipelining: 1 });
+  const send = async () => {
+    const res = await request(`http://127.0.0.1:${port}/post`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      dispatcher: agent,
+    });
+    const j = (await res.body.json()) as { data: unknown[] };
+    if (res.statusCode !== 200 || j.data.length !== 32) throw new Error(`HTTP ${res.statusCode}`);
+  };
+  const r = await runLoad(send, { concurrency: 32, durationMs });
+  await agent.close();
+  return r;
+}
+{
+  const pf = await freePort();
+  const proxy = await start('./gateway-roles.ts', ['fastify-proxy', String(pf), `127.0.0.1:${pe}`]);
+  results.fastify = await httpLoad(pf);
+  line('plain fastify JSON proxy + executor, c=32', results.fastify);
+  stop(proxy);
+  results.http = await httpLoad(ports.http);
+  line('weft gateway HTTP door + executor, c=32', results.http);
+}
+
+// 3. WebSocket door: one connection, 32 in flight
+{
+  const ws = new WebSocket(`ws://127.0.0.1:${ports.websocket}/`, 'json');
+  await new Promise((r, j) => {
+    ws.once('open', r);
+    ws.once('error', j);
+  });
+  const waiting = new Map<string, () => void>();
+  ws.on('message', (m) => {
+    const id = /"request_id":"([0-9a-z-]+)"/.exec(String(m).slice(0, 200))?.[1];
+    const w = id ? waiting.get(id) : undefined;
+    if (w) {
+      waiting.delete(id!);
+      w();
+    }
+  });
+  const data = makeDocs(32, 512).toJSON();
+  let n = 0;
+  const send = () =>
+    new Promise<void>((resolve) => {
+      const id = `r${n++}`;
+      waiting.set(id, resolve);
+      ws.send(JSON.stringify({ request_id: id, data }));
+    });
+  results.websocket = await runLoad(send, { concurrency: 32, durationMs });
+  line('weft gateway WebSocket door (1 conn), c=32', results.websocket);
+  ws.close();
+}
+stop(gw);
+
+// 4. Added latency per deployment in a chain
+const chainP50: number[] = [];
+{
+  const execs = [exec];
+  const addrs = [`127.0.0.1:${pe}`];
+  for (let i = 1; i < 4; i++) {
+    const p = await freePort();
+    execs.push(await start('./gateway-roles.ts', ['executor', String(p)]));
+    addrs.push(`127.0.0.1:${p}`);
+  }
+  for (let n = 1; n <= 4; n++) {
+    const names = Array.from({ length: n }, (_, i) => `e${i}`);
+    const graph: Record<string, string[]> = { 'start-gateway': ['e0'] };
+    names.forEach((x, i) => {
+      graph[x] = [names[i + 1] ?? 'end-gateway'];
+    });
+    const g = await start('./gateway-roles.ts', [
+      'gateway',
+      JSON.stringify({ graph, addresses: Object.fromEntries(names.map((x, i) => [x, [addrs[i]]])) }),
+    ]);
+    const c = grpcSend(g.msg.port);
+    const r = await runLoad(c.send, { concurrency: 1, durationMs: Math.max(1500, durationMs / 2) });
+    chainP50.push(r.p50ms);
+    line(`chain of ${n} deployment(s), c=1`, r);
+    c.close();
+    stop(g);
+  }
+  stop(...execs);
+}
+
+console.log('');
+console.log(
+  `gRPC door / raw two-hop chain:  ${(results.grpc!.rps / results.raw!.rps).toFixed(2)} (target ≥ 0.7)`,
+);
+console.log(
+  `HTTP door / fastify proxy:      ${(results.http!.rps / results.fastify!.rps).toFixed(2)} (target ≥ 0.7)`,
+);
+console.log(
+  `WebSocket door / HTTP door:     ${(results.websocket!.rps / results.http!.rps).toFixed(2)} (target ≥ 1)`,
+);
+const added = (chainP50[3]! - chainP50[0]!) / 3;
+console.log(
+  `added p50 per extra deployment: ${added.toFixed(2)} ms (chain p50s ${chainP50.map((x) => x.toFixed(2)).join(', ')} ms)`,
+);
+process.exit(0);

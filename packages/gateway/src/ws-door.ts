@@ -1,0 +1,139 @@
+import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { Code, ConnectError } from '@connectrpc/connect';
+import fastifyWebsocket from '@fastify/websocket';
+import { isErrorResponse } from '@weft/core';
+import { type DataRequestProto, DataRequestProtoSchema } from '@weft/proto';
+import type { RawData, WebSocket } from 'ws';
+import { createFastify, listen, type WebDoor, type WebDoorOptions } from './http-door.js';
+import { requestFromJson, responseToJson } from './request-json.js';
+
+/** WebSocket close codes used by the door. */
+export const WS_CLOSE = {
+  normal: 1000,
+  /** A frame that is not a valid request (bad JSON, wrong shape, garbage protobuf). */
+  invalidPayload: 1007,
+  /** A frame larger than bodyLimit. */
+  tooBig: 1009,
+  /** A transport error towards a deployment (UNAVAILABLE, DEADLINE_EXCEEDED) or an internal error. */
+  internal: 1011,
+} as const;
+
+function reason(text: string): string {
+  // Close reasons are limited to 123 bytes.
+  const b = Buffer.from(text);
+  return b.byteLength <= 123
+    ? text
+    : `${b
+        .subarray(0, 120)
+        .toString('utf8')
+        .replace(/\uFFFD$/, '')}...`;
+}
+
+/** Starts the WebSocket door: path `/`, subprotocols `json` (default) and `bytes`. */
+export async function startWebSocketDoor(options: WebDoorOptions): Promise<WebDoor> {
+  const { topology, metrics } = options;
+  const prefetch = options.prefetch ?? 1000;
+  const app = createFastify(options);
+  await app.register(fastifyWebsocket, {
+    options: {
+      maxPayload: options.bodyLimit,
+      handleProtocols: (protocols: Set<string>) =>
+        protocols.has('json') ? 'json' : protocols.has('bytes') ? 'bytes' : false,
+    },
+    errorHandler: (_err, socket) => socket.terminate(),
+  });
+  app.get('/', { websocket: true }, (socket: WebSocket) => {
+    const binary = socket.protocol === 'bytes';
+    const ac = new AbortController();
+    let inFlight = 0;
+    let inputDone = false;
+    let closed = false;
+    const close = (code: number, text = '') => {
+      if (closed) return;
+      closed = true;
+      ac.abort(new Error('the WebSocket connection closed'));
+      try {
+        socket.close(code, reason(text));
+      } catch {
+        socket.terminate();
+      }
+    };
+    socket.on('error', (err: Error & { code?: string }) => {
+      // ws reports oversized and malformed frames here, then closes with the matching code.
+      const tooBig = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+      close(tooBig ? WS_CLOSE.tooBig : WS_CLOSE.invalidPayload, err.message);
+    });
+    socket.on('close', () => {
+      closed = true;
+      ac.abort(new Error('the WebSocket connection closed'));
+    });
+    const maybeEnd = () => {
+      if (inputDone && inFlight === 0) close(WS_CLOSE.normal, 'input ended');
+    };
+    socket.on('message', (data: RawData, isBinary: boolean) => {
+      if (closed) return;
+      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      let req: DataRequestProto;
+      try {
+        if (binary) {
+          if (!isBinary)
+            throw new ConnectError('the bytes subprotocol takes binary frames only', Code.InvalidArgument);
+          if (buf.byteLength === 1 && buf[0] === 0) {
+            inputDone = true;
+            return maybeEnd();
+          }
+          try {
+            req = fromBinary(DataRequestProtoSchema, buf);
+          } catch (err) {
+            throw new ConnectError(`not a DataRequestProto: ${(err as Error).message}`, Code.InvalidArgument);
+          }
+        } else {
+          let body: unknown;
+          try {
+            body = JSON.parse(buf.toString('utf8'));
+          } catch (err) {
+            throw new ConnectError(
+              `frame is not valid JSON: ${(err as Error).message}`,
+              Code.InvalidArgument,
+            );
+          }
+          if (body && typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0) {
+            inputDone = true;
+            return maybeEnd();
+          }
+          req = requestFromJson(body);
+        }
+      } catch (err) {
+        return close(WS_CLOSE.invalidPayload, ConnectError.from(err).rawMessage);
+      }
+      inFlight++;
+      if (inFlight >= prefetch) socket.pause();
+      const done = metrics.begin('websocket', buf.byteLength);
+      topology
+        .process(req, ac.signal)
+        .then(
+          (res) => {
+            if (closed) return done('ok');
+            const out = binary ? toBinary(DataRequestProtoSchema, res) : JSON.stringify(responseToJson(res));
+            done(
+              isErrorResponse(res) ? 'error' : 'ok',
+              typeof out === 'string' ? Buffer.byteLength(out) : out.byteLength,
+            );
+            socket.send(out, { binary });
+          },
+          (err) => {
+            done('failed');
+            const ce = ConnectError.from(err);
+            const bad = ce.code === Code.InvalidArgument;
+            close(bad ? WS_CLOSE.invalidPayload : WS_CLOSE.internal, `${Code[ce.code]}: ${ce.rawMessage}`);
+          },
+        )
+        .finally(() => {
+          inFlight--;
+          if (inFlight < prefetch && !closed) socket.resume();
+          maybeEnd();
+        });
+    });
+  });
+  return listen(app, options);
+}
