@@ -357,7 +357,7 @@ export class ClientBase {
     );
     const call: CallOptions = { signal: s.signal, headers: this.#headers(options.headers) };
     try {
-      for await (const p of t.streamDoc(on, d.toProto(), options, call)) yield Document.fromProto(p);
+      yield* t.streamDoc(on, d, options, call);
     } catch (err) {
       if (err instanceof ExecutorError) throw err;
       throw s.signal.aborted ? s.abortError() : toClientError(err, { address: this.address, tls: this.tls });

@@ -2,11 +2,11 @@ import { create, type JsonObject } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { compressionGzip, createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
 import { newRequestId } from '@weft/core';
+import { Document } from '@weft/docarray';
 import { DEFAULT_MAX_MESSAGE_BYTES, HTTP2_WINDOW_BYTES } from '@weft/core/grpc';
 import {
   type DataRequestProto,
   DataRequestProtoSchema,
-  type DocumentProto,
   JinaGatewayDryRunRPC,
   JinaRPC,
   JinaSingleDataRequestRPC,
@@ -135,11 +135,11 @@ export function createGrpcClientTransport(o: ResolvedClientOptions): ClientTrans
         throw err;
       });
     },
-    async *streamDoc(endpoint, doc: DocumentProto, extra, call) {
+    async *streamDoc(endpoint, doc: Document, extra, call) {
       const req = {
         header: { requestId: newRequestId(), execEndpoint: endpoint, targetExecutor: extra.targetExecutor },
         parameters: { __results__: {}, ...(extra.parameters ?? {}) } as JsonObject,
-        document: doc,
+        document: doc.toProto(),
       };
       for await (const res of gen.docs.stream_doc(req, opts(call, gen))) {
         if (res.header?.status?.code === StatusProto_StatusCode.ERROR) {
@@ -151,7 +151,7 @@ export function createGrpcClientTransport(o: ResolvedClientOptions): ClientTrans
             }),
           );
         }
-        if (res.document) yield res.document;
+        if (res.document) yield Document.fromProto(res.document);
       }
     },
     close() {

@@ -1,5 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { Code } from '@connectrpc/connect';
+import { Document } from '@weft/docarray';
 import { type DataRequestProto, StatusProtoSchema } from '@weft/proto';
 import { TransportError } from './errors.js';
 import type { ResolvedClientOptions } from './options.js';
@@ -10,7 +11,38 @@ import type { CallOptions, ClientTransport } from './transport.js';
 export type FetchLike = (
   url: string,
   init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal },
-) => Promise<{ status: number; text(): Promise<string> }>;
+) => Promise<{ status: number; text(): Promise<string>; body: ReadableStream<Uint8Array> | null }>;
+
+/** Parses a Server-Sent Events byte stream into `{event, data}` records. */
+export async function* readEvents(
+  body: ReadableStream<Uint8Array>,
+): AsyncGenerator<{ event: string; data: string }> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buf = '';
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      buf += decoder.decode(value, { stream: true }).replace(/\r\n?/g, '\n');
+      let cut = buf.indexOf('\n\n');
+      while (cut >= 0) {
+        const block = buf.slice(0, cut);
+        buf = buf.slice(cut + 2);
+        let event = 'message';
+        const data: string[] = [];
+        for (const line of block.split('\n')) {
+          if (line.startsWith('event:')) event = line.slice(6).trim();
+          else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+        }
+        yield { event, data: data.join('\n') };
+        cut = buf.indexOf('\n\n');
+      }
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
 
 /** HTTP status of the HTTP door → connect Code (semantics.md: 503 UNAVAILABLE, 504 DEADLINE_EXCEEDED). */
 export function codeOfHttpStatus(status: number): Code {
@@ -107,6 +139,38 @@ export function createHttpTransport(
         code: body.code === 0 || body.code === 'SUCCESS' ? 0 : 1,
         description: typeof body.description === 'string' ? body.description : '',
       });
+    },
+    async *streamDoc(endpoint, doc, extra, call) {
+      const body: Record<string, unknown> = {
+        execEndpoint: endpoint,
+        data: [doc.toJSON()],
+        parameters: { __results__: {}, ...(extra.parameters ?? {}) },
+      };
+      if (extra.targetExecutor) body.targetExecutor = extra.targetExecutor;
+      const res = await fetchImpl(`${base}/stream`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...call.headers },
+        body: JSON.stringify(body),
+        signal: call.signal,
+      });
+      if (res.status !== 200 || !res.body) throw await failure(o.address, 'POST /stream', res);
+      for await (const ev of readEvents(res.body)) {
+        if (ev.event === 'update') yield Document.fromJSON(JSON.parse(ev.data) as Record<string, unknown>);
+        else if (ev.event === 'end') return;
+        else if (ev.event === 'error') {
+          const e = JSON.parse(ev.data) as { detail?: string; code?: string };
+          const code = (Code as unknown as Record<string, number>)[e.code ?? ''] ?? Code.Unknown;
+          throw new TransportError(
+            `${o.address}: POST /stream failed [${Code[code]}] ${e.detail ?? ''}`,
+            code,
+            {
+              serverMessage: e.detail ?? '',
+              retryable: false,
+            },
+          );
+        }
+      }
+      throw new TransportError(`${o.address}: POST /stream ended without an end event`, Code.Unavailable);
     },
     close,
   };

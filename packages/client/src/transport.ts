@@ -1,4 +1,5 @@
-import type { DataRequestProto, DocumentProto, StatusProto } from '@weft/proto';
+import type { Document } from '@weft/docarray';
+import type { DataRequestProto, StatusProto } from '@weft/proto';
 
 /** Options of one call on a transport. */
 export interface CallOptions {
@@ -36,10 +37,10 @@ export interface ClientTransport {
   /** Calls a streaming endpoint with one document; yields one document per executor yield. */
   streamDoc?(
     endpoint: string,
-    doc: DocumentProto,
+    doc: Document,
     extra: { parameters?: Record<string, unknown>; targetExecutor?: string },
     call: CallOptions,
-  ): AsyncIterable<DocumentProto>;
+  ): AsyncIterable<Document>;
   /** Releases connections. */
   close(): void;
 }
