@@ -11,19 +11,22 @@ import type { CallOptions, ClientTransport } from './transport.js';
 export type FetchLike = (
   url: string,
   init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal },
-) => Promise<{ status: number; text(): Promise<string>; body: ReadableStream<Uint8Array> | null }>;
+) => Promise<{ status: number; text(): Promise<string>; body: ByteStream | null }>;
+
+/** The part of a WHATWG `ReadableStream<Uint8Array>` the SSE reader uses. */
+export interface ByteStream {
+  getReader(): { read(): Promise<{ done: boolean; value?: Uint8Array }>; releaseLock(): void };
+}
 
 /** Parses a Server-Sent Events byte stream into `{event, data}` records. */
-export async function* readEvents(
-  body: ReadableStream<Uint8Array>,
-): AsyncGenerator<{ event: string; data: string }> {
+export async function* readEvents(body: ByteStream): AsyncGenerator<{ event: string; data: string }> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buf = '';
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) break;
+      if (done || !value) break;
       buf += decoder.decode(value, { stream: true }).replace(/\r\n?/g, '\n');
       let cut = buf.indexOf('\n\n');
       while (cut >= 0) {

@@ -65,6 +65,7 @@ export async function startTestFlow(
     port?: number;
     protocols?: ('grpc' | 'http' | 'websocket')[];
     tls?: { certFile: string; keyFile: string };
+    cors?: boolean;
   } = {},
 ): Promise<TestFlow> {
   const replicas = options.replicas ?? 1;
@@ -82,6 +83,7 @@ export async function startTestFlow(
     addresses: { upper: ups, bang: [`127.0.0.1:${b.port}`] },
     protocol: options.protocols ?? ['grpc'],
     tls: options.tls,
+    cors: options.cors,
   };
   let g = await startGateway({ ...gatewayOptions, port: options.port });
   const port = g.port;
