@@ -110,9 +110,12 @@ async function sendWithRetry(
   req: DataRequestProto,
   classify: (err: unknown) => ClientError,
 ): Promise<DataRequestProto> {
+  // A signal of its own per call: fetch and connect add a listener to the signal of every call,
+  // and a hundred calls in flight on one shared signal would trip Node's listener-leak warning.
+  const own: CallOptions = { ...call, signal: AbortSignal.any([call.signal]) };
   for (let attempt = 1; ; attempt++) {
     try {
-      return await o.transport.unary!(req, call);
+      return await o.transport.unary!(req, own);
     } catch (err) {
       const e = classify(err);
       if (call.signal.aborted || !isRetryable(e) || attempt >= o.retry.maxAttempts) throw e;
