@@ -7,6 +7,7 @@ import { build } from 'esbuild';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestFlow, type TestFlow } from './test-fixtures/flow.js';
+import { startGrpcWebProxy } from './test-fixtures/grpc-web-proxy.js';
 
 const CHROMIUM = process.env.WEFT_CHROMIUM ?? '/usr/bin/chromium';
 const page = fileURLToPath(new URL('./test-fixtures/browser-page.ts', import.meta.url));
@@ -47,11 +48,13 @@ let flow: TestFlow;
 let browser: Browser | undefined;
 let site: Server;
 let js = '';
+let grpcWeb: Awaited<ReturnType<typeof startGrpcWebProxy>>;
 
 beforeAll(async () => {
   const executablePath = ensureChromium();
   js = (await bundle()).code;
-  flow = await startTestFlow({ protocols: ['http', 'websocket'], cors: true });
+  flow = await startTestFlow({ protocols: ['http', 'websocket', 'grpc'], cors: true });
+  grpcWeb = await startGrpcWebProxy(flow.ports.grpc!);
   site = createServer((req, res) => {
     if (req.url?.startsWith('/app.js')) {
       res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
@@ -73,6 +76,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await new Promise((r) => site?.close(r));
+  await grpcWeb?.close();
   await flow?.close();
 });
 
@@ -85,10 +89,10 @@ describe('browser bundle', () => {
     expect(inputs.filter((f) => /connect-node|undici|cli-progress|node:/.test(f))).toEqual([]);
   });
 
-  it('a web page posts to a running Flow over HTTP and WebSocket and shows the result', async () => {
+  it('a web page posts to a running Flow over HTTP, WebSocket and gRPC-web and shows the result', async () => {
     const p = await browser!.newPage();
     try {
-      const url = `http://127.0.0.1:${(site.address() as AddressInfo).port}/?http=${flow.ports.http}&websocket=${flow.ports.websocket}`;
+      const url = `http://127.0.0.1:${(site.address() as AddressInfo).port}/?http=${flow.ports.http}&websocket=${flow.ports.websocket}&grpc-web=${grpcWeb.port}`;
       await p.goto(url);
       await p.waitForFunction("document.getElementById('result').textContent !== 'running'", undefined, {
         timeout: 20_000,
@@ -102,6 +106,9 @@ describe('browser bundle', () => {
       expect(out.websocketReady).toBe(true);
       expect(out.httpError).toBe('ExecutorError: upper');
       expect(out.websocketError).toBe('ExecutorError: upper');
+      expect(out['grpc-web']).toEqual(['FROM THE BROWSER!', 'AGAIN!']);
+      expect(out['grpc-webReady']).toBe(true);
+      expect(out['grpc-webError']).toBe('ExecutorError: upper');
       expect(out.grpc).toMatch(/cannot run in a browser/);
     } finally {
       await p.close();

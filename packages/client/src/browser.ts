@@ -1,11 +1,12 @@
 /**
- * The browser build of `@weft/client`: the same `Client` over HTTP (`fetch`) and WebSocket (the
- * browser's `WebSocket`), with no Node built-ins. Bundlers pick it through the `browser` export
+ * The browser build of `@weft/client`: the same `Client` over HTTP (`fetch`), WebSocket (the
+ * browser's `WebSocket`) and gRPC-web (`fetch`), with no Node built-ins. Bundlers pick it through the `browser` export
  * condition of `@weft/client`; it is also importable as `@weft/client/browser`.
  * @packageDocumentation
  */
 import { ClientBase } from './client-base.js';
 import { ClientConfigError } from './errors.js';
+import { createGrpcWebTransport } from './grpc-web-transport.js';
 import { createHttpTransport, type FetchLike } from './http-transport.js';
 import type { ClientOptions, Protocol, ResolvedClientOptions } from './options.js';
 import type { ClientTransport } from './transport.js';
@@ -31,9 +32,11 @@ function browserTransport(protocol: Protocol, o: ResolvedClientOptions): ClientT
         o,
         (url, subprotocol) => new WebSocket(url, subprotocol) as unknown as WebSocketLike,
       );
+    case 'grpc-web':
+      return createGrpcWebTransport(o, (input, init) => globalThis.fetch(input, init));
     default:
       throw new ClientConfigError(
-        `Client: protocol '${protocol}' cannot run in a browser (it needs HTTP/2 trailers); use 'http' or 'websocket'`,
+        `Client: protocol '${protocol}' cannot run in a browser (it needs HTTP/2 trailers); use 'http', 'websocket' or 'grpc-web'`,
       );
   }
 }

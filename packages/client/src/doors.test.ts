@@ -1,11 +1,11 @@
 import { Document } from '@weft/docarray';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client, Code, ExecutorError, type Protocol, TlsError, TransportError } from './index.js';
+import { Client, Code, ExecutorError, TlsError, TransportError } from './index.js';
 import { makeTestCerts, type TestCerts } from './test-fixtures/certs.js';
 import { startDeadFlow, startStreamFlow, startTestFlow, type TestFlow } from './test-fixtures/flow.js';
 
 // The same scenarios against the real gateway's three doors.
-const PROTOCOLS: Protocol[] = ['grpc', 'http', 'websocket'];
+const PROTOCOLS: ('grpc' | 'http' | 'websocket')[] = ['grpc', 'http', 'websocket'];
 let flow: TestFlow;
 let flow2: TestFlow;
 let tlsFlow: TestFlow;

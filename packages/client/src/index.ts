@@ -9,7 +9,11 @@ import { ClientBase } from './client-base.js';
 import { ClientConfigError } from './errors.js';
 import { createGrpcClientTransport } from './grpc-transport.js';
 import type { ClientOptions, Protocol, ResolvedClientOptions } from './options.js';
-import { createNodeHttpTransport, createNodeWebSocketTransport } from './node-web.js';
+import {
+  createNodeGrpcWebTransport,
+  createNodeHttpTransport,
+  createNodeWebSocketTransport,
+} from './node-web.js';
 import { createProgress } from './progress.js';
 import type { ClientTransport } from './transport.js';
 
@@ -21,6 +25,8 @@ function nodeTransport(protocol: Protocol, o: ResolvedClientOptions): ClientTran
       return createNodeHttpTransport(o);
     case 'websocket':
       return createNodeWebSocketTransport(o);
+    case 'grpc-web':
+      return createNodeGrpcWebTransport(o);
     default:
       throw new ClientConfigError(`Client: protocol '${protocol}' is not supported`);
   }

@@ -1,6 +1,7 @@
 import { Code } from '@connectrpc/connect';
 import { Agent, fetch as undiciFetch, WebSocket as UndiciWebSocket } from 'undici';
 import { TransportError, tlsErrorOf } from './errors.js';
+import { createGrpcWebTransport } from './grpc-web-transport.js';
 import { createHttpTransport, type FetchLike } from './http-transport.js';
 import type { ResolvedClientOptions } from './options.js';
 import { expectsTlsError, speaksTls, tlsHandshakeError } from './tls-probe.js';
@@ -70,4 +71,18 @@ export function createNodeWebSocketTransport(o: ResolvedClientOptions): ClientTr
       );
     },
   );
+}
+
+/** gRPC-web transport for Node: undici's fetch with the TLS agent. */
+export function createNodeGrpcWebTransport(o: ResolvedClientOptions): ClientTransport {
+  const agent = agentFor(o);
+  const f = (async (url: string, init: RequestInit) => {
+    try {
+      return await undiciFetch(url, { ...(init as object), dispatcher: agent } as never);
+    } catch (err) {
+      throw await networkError(o, err, init.signal ?? new AbortController().signal);
+    }
+  }) as unknown as typeof fetch;
+  const t = createGrpcWebTransport(o, f);
+  return { ...t, close: () => void agent.close().catch(() => {}) };
 }

@@ -5,7 +5,7 @@ import type { ClientResponse } from './response.js';
 import type { RetryOptions, RetryPolicy } from './retry.js';
 
 /** The protocol of the gateway door the client talks to. */
-export type Protocol = 'grpc' | 'http' | 'websocket';
+export type Protocol = 'grpc' | 'http' | 'websocket' | 'grpc-web';
 
 /** TLS settings beyond on/off (Node only: a browser uses its own trust store). */
 export interface TlsOptions {
@@ -27,7 +27,10 @@ export interface ClientOptions {
   host?: string;
   /** Gateway port (1–65535). */
   port: number;
-  /** Protocol of the gateway door. @default 'grpc' */
+  /**
+   * Protocol of the gateway door. `grpc-web` is for gateways (or proxies in front of them) that
+   * serve gRPC-web over HTTP/1.1: unary requests only, usable from browsers. @default 'grpc'
+   */
   protocol?: Protocol;
   /** Use TLS; an object gives a custom CA, a client certificate or a server name. @default false */
   tls?: boolean | TlsOptions;
@@ -104,7 +107,7 @@ export interface ResolvedClientOptions {
   address: string;
 }
 
-const PROTOCOLS: readonly Protocol[] = ['grpc', 'http', 'websocket'];
+const PROTOCOLS: readonly Protocol[] = ['grpc', 'http', 'websocket', 'grpc-web'];
 const SCHEME_PROTOCOL = { grpc: 'grpc', http: 'http', ws: 'websocket' } as const;
 
 /** Validates and completes client options; throws {@link ClientConfigError} naming what is wrong. */
@@ -157,7 +160,8 @@ export function normalizeClientOptions(options: ClientOptions | string): Resolve
   }
   const tls = base.tls === undefined ? false : base.tls !== false;
   const tlsOptions = typeof base.tls === 'object' && base.tls !== null ? base.tls : {};
-  const scheme = { grpc: 'grpc', http: 'http', websocket: 'ws' }[protocol] + (tls ? 's' : '');
+  const scheme =
+    { grpc: 'grpc', http: 'http', websocket: 'ws', 'grpc-web': 'http' }[protocol] + (tls ? 's' : '');
   const hp = hostPort(host, port);
   return {
     host,

@@ -1,5 +1,5 @@
 // Bundled for the browser by the browser test: posts from a web page over HTTP and WebSocket with
-// the client's browser build and shows the result in #result.
+// the client's browser build and shows the result in #result (also over gRPC-web).
 import { Client, TransportError } from '@weft/client';
 
 // (typed loosely: the package compiles without the DOM library)
@@ -14,7 +14,7 @@ const show = (text: string) => {
 
 async function run() {
   const out: Record<string, unknown> = {};
-  for (const protocol of ['http', 'websocket'] as const) {
+  for (const protocol of ['http', 'websocket', 'grpc-web'] as const) {
     const c = new Client({ host: '127.0.0.1', port: Number(params.get(protocol)), protocol });
     const r = await c.post('/', [{ text: 'from the browser' }, { text: 'again' }], {
       requestSize: 1,
