@@ -43,6 +43,31 @@ describe('retries against a gateway restarted mid-run', () => {
     });
   }
 
+  for (const protocol of ['http', 'websocket'] as const) {
+    it(`every request gets exactly one answer over ${protocol}`, async () => {
+      const flow = await startTestFlow({ protocols: [protocol] });
+      const c = new Client({ port: flow.port, protocol });
+      try {
+        const inputs = Array.from({ length: 120 }, (_, i) => ({ text: `r${i}`, tags: { delay: 5 } }));
+        const post = c.post('/slow', inputs, {
+          requestSize: 1,
+          prefetch: 4,
+          resultsInOrder: true,
+          maxAttempts: 20,
+          initialBackoff: 50,
+          maxBackoff: 200,
+        });
+        await new Promise((r) => setTimeout(r, 150));
+        await flow.restartGateway(300);
+        const r = await post;
+        expect(r.texts).toEqual(inputs.map((d) => `${d.text}!`));
+      } finally {
+        c.close();
+        await flow.close();
+      }
+    });
+  }
+
   it('without retries the same restart fails with UNAVAILABLE-like transport error', async () => {
     const flow = await startTestFlow();
     const c = new Client({ port: flow.port });
