@@ -247,7 +247,7 @@ export class ClientBase {
       });
       for await (const proto of engine) {
         const r = new ClientResponse(proto);
-        progress?.update(progress ? r.docs.length : 0);
+        if (progress) progress.update(r.docs.length);
         if (r.isError) {
           const err = new ExecutorError(proto);
           if (options.onError) await options.onError(r, err);
