@@ -10,6 +10,7 @@ export { registerHealth, ServingStatus } from './health.js';
 export { waitForServing } from './wait.js';
 export { DEFAULT_MAX_SESSION_MEMORY_MB, startLeanGrpcServer } from './lean-server.js';
 export type {
+  ConnectNodeHandler,
   LeanBidiHandler,
   LeanCallContext,
   LeanGrpcServerOptions,

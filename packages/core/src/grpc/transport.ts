@@ -1,6 +1,6 @@
 import type { Transport } from '@connectrpc/connect';
 import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
-import { DEFAULT_MAX_MESSAGE_BYTES, HTTP2_WINDOW_BYTES } from './server.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, HTTP2_WINDOW_BYTES } from './settings.js';
 
 /** Options of {@link createWeftTransport}. */
 export interface WeftTransportOptions {
