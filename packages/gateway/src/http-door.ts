@@ -54,7 +54,8 @@ export function createFastify(options: WebDoorOptions): FastifyInstance {
     connectionTimeout: 0,
     requestTimeout: 0,
     keepAliveTimeout: 72_000,
-    forceCloseConnections: true,
+    // On close: drop idle keep-alive connections at once, let in-flight requests finish (close(graceMs) cuts the rest).
+    forceCloseConnections: 'idle',
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   } as const;
@@ -75,8 +76,12 @@ export async function listen(app: FastifyInstance, options: WebDoorOptions): Pro
       closing ??= (async () => {
         const timer = setTimeout(() => app.server.closeAllConnections?.(), graceMs);
         timer.unref();
+        // Keep-alive connections whose last request finishes during the drain go idle: close them as they do.
+        const idle = setInterval(() => app.server.closeIdleConnections?.(), 50);
+        idle.unref();
         await app.close();
         clearTimeout(timer);
+        clearInterval(idle);
       })();
       return closing;
     },
