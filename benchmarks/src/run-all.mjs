@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const BENCHMARKS = ['seed-chain.ts', 'hot-path.ts'];
+const BENCHMARKS = ['seed-chain.ts', 'hot-path.ts', 'orchestrator-startup.ts'];
 const only = process.argv.slice(2);
 let failed = 0;
 for (const name of BENCHMARKS) {

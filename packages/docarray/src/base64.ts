@@ -39,3 +39,13 @@ export function base64ToBytes(text: string): Uint8Array {
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
   return out;
 }
+
+/**
+ * A fresh copy of some bytes in their own ArrayBuffer at offset 0. (`Buffer#slice()` returns a view,
+ * not a copy, so `.slice()` must not be used on bytes that may be a Node Buffer.)
+ */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.byteLength);
+  out.set(bytes);
+  return out;
+}

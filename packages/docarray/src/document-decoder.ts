@@ -1,4 +1,5 @@
 import { Document } from './document.js';
+import { copyBytes } from './base64.js';
 import { FormatError } from './errors.js';
 import type { NamedScore } from './named-score.js';
 import { readStruct } from './struct-codec.js';
@@ -121,7 +122,7 @@ export function readDocument(r: Reader, options: DecodeOptions): Document {
         d.id = r.string();
         break;
       case 0x12:
-        d.blob = options.copy ? r.bytes().slice() : r.bytes();
+        d.blob = options.copy ? copyBytes(r.bytes()) : r.bytes();
         break;
       case 0x1a:
         d.tensor = r.sub((s) => readNdArray(s, options));

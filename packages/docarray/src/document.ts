@@ -1,4 +1,5 @@
 import type { JsonObject } from '@bufbuild/protobuf';
+import { copyBytes } from './base64.js';
 import type { DocumentProto } from '@weft/proto';
 import { decodeDocument } from './document-decoder.js';
 import { encodeDocument } from './document-encoder.js';
@@ -277,7 +278,7 @@ export class Document {
     });
     const c = this.#content;
     if (c?.kind === 'text') d.text = c.value;
-    else if (c?.kind === 'blob') d.blob = deep ? c.value.slice() : c.value;
+    else if (c?.kind === 'blob') d.blob = deep ? copyBytes(c.value) : c.value;
     else if (c?.kind === 'tensor') d.tensor = deep ? c.value.clone() : c.value;
     if (this.embedding) d.embedding = deep ? this.embedding.clone() : this.embedding;
     if (this.hasScores) d.scores = this.scores;

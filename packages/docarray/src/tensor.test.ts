@@ -167,3 +167,17 @@ describe('Tensor', () => {
     ).toEqual(want);
   });
 });
+
+describe('Tensor.fromBuffer with Node Buffers', () => {
+  it('reads an unaligned view of a pooled Buffer correctly (Buffer#slice is a view, not a copy)', () => {
+    const values = new Float32Array([1.5, -2, 3.25]);
+    const pool = Buffer.alloc(64, 0xff);
+    pool.set(new Uint8Array(values.buffer), 3);
+    const view = pool.subarray(3, 3 + values.byteLength);
+    const t = Tensor.fromBuffer(view, [3], '<f4');
+    expect(Array.from(t.data as Float32Array)).toEqual([1.5, -2, 3.25]);
+    const big = Buffer.from([0x3f, 0x80, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00]);
+    const pooled = Buffer.concat([Buffer.from([9]), big]).subarray(1);
+    expect(Array.from(Tensor.fromBuffer(pooled, [2], '>f4').data as Float32Array)).toEqual([1, 2]);
+  });
+});

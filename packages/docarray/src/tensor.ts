@@ -1,4 +1,5 @@
 import { create } from '@bufbuild/protobuf';
+import { copyBytes } from './base64.js';
 import { type DenseNdArrayProto, type NdArrayProto, NdArrayProtoSchema } from '@weft/proto';
 import {
   type DType,
@@ -110,7 +111,7 @@ export class Tensor {
   get data(): TensorData {
     if (this.#data === undefined) {
       const info = parseDType(this.dtype).info;
-      const copy = this.#raw!.slice();
+      const copy = copyBytes(this.#raw!);
       this.#data = new info.ctor(copy.buffer, 0, copy.byteLength / info.size);
       this.#raw = undefined;
     }
@@ -326,7 +327,7 @@ export class Tensor {
     }
     const swap = bigEndian === LITTLE_ENDIAN && info.size > 1;
     if (key === 'f2') {
-      const bytes = swap ? swapBytes(buffer.slice(), 2) : buffer;
+      const bytes = swap ? swapBytes(copyBytes(buffer), 2) : buffer;
       const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       const out = new Float32Array(n);
       for (let i = 0; i < n; i++) out[i] = halfToFloat(view.getUint16(i * 2, true));
@@ -338,7 +339,7 @@ export class Tensor {
       }
       if (LITTLE_ENDIAN) return Tensor.deferred(buffer, shape, info.wire);
     }
-    const copy = buffer.slice();
+    const copy = copyBytes(buffer);
     if (swap) swapBytes(copy, info.size);
     return new Tensor(new info.ctor(copy.buffer, 0, n), shape, info.wire);
   }

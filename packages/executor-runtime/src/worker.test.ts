@@ -106,6 +106,30 @@ describe('serveExecutor', () => {
     expect(isErrorResponse(ok)).toBe(false);
   });
 
+  it('sends the input documents back with an ERROR response', async () => {
+    const c = await start();
+    const docs = new DocumentArray([{ text: 'kept' }]);
+    const res = await c.process_single_data(createDataRequest({ endpoint: '/fail', docs }));
+    expect(isErrorResponse(res)).toBe(true);
+    expect(requestDocs(res).texts).toEqual(['kept']);
+    expect(requestDocs(res).ids).toEqual(docs.ids);
+  });
+
+  it('reads documents sent as docs_bytes, as Jina peers may send them', async () => {
+    const c = await start();
+    const req = createDataRequest({ endpoint: '/upper' });
+    req.data!.documents = { case: 'docsBytes', value: new DocumentArray([{ text: 'b' }]).toBytes() };
+    const res = await c.process_single_data(req);
+    expect(requestDocs(res).texts).toEqual(['B']);
+  });
+
+  it('passes the document bytes of an unbound endpoint through byte for byte', async () => {
+    const c = await start();
+    const docs = new DocumentArray([{ text: 'same', tags: { n: 1 } }, { text: 'too' }]);
+    const res = await c.process_single_data(createDataRequest({ endpoint: '/nothing', docs }));
+    expect(requestDocs(res).toBytes()).toEqual(docs.toBytes());
+  });
+
   it('answers endpoint discovery, _status and health', async () => {
     await start();
     const d = await createClient(JinaDiscoverEndpointsRPC, t!.transport).endpoint_discovery({});

@@ -3,7 +3,7 @@ import { Client } from '@weft/client';
 import { DocumentArray } from '@weft/docarray';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Flow, RuntimeStartError, loadFlowYaml } from './index.js';
-import { Greeter, WhoAmI } from './test-fixtures/executors.js';
+import { Greeter, SlowRecorder, WhoAmI } from './test-fixtures/executors.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./test-fixtures/${name}`, import.meta.url));
 
@@ -67,6 +67,104 @@ describe('Flow', () => {
     c.close();
   });
 
+  it('serves an executor YAML file (jtype, with, metas) given as uses', async () => {
+    const f = new Flow().add({ uses: './test-fixtures/greeter.yml', name: 'g' }).add({ uses: WhoAmI });
+    flows.push(f);
+    await f.start();
+    const c = new Client({ port: f.port! });
+    const r = await c.post('/', new DocumentArray([{ text: 'toi' }]));
+    c.close();
+    expect(r.texts).toEqual(['salut toiseen;']);
+  });
+
+  it('serves gRPC and HTTP doors on the ports asked for, listing their URLs', async () => {
+    const { freePort } = await import('./ports.js');
+    const ports = [await freePort(), await freePort()];
+    const f = new Flow({ protocol: ['grpc', 'http'], port: ports, cors: true }).add({
+      uses: Greeter,
+      usesWith: { greeting: 'yo' },
+    });
+    flows.push(f);
+    await f.start();
+    expect(f.doors.map((d) => d.url)).toEqual([
+      `grpc://127.0.0.1:${ports[0]}`,
+      `http://127.0.0.1:${ports[1]}`,
+    ]);
+    const res = await fetch(`http://127.0.0.1:${ports[1]}/post`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ data: [{ text: 'web' }], execEndpoint: '/' }),
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { data: { text: string }[] };
+    expect(body.data.map((d) => d.text)).toEqual(['yo web']);
+  });
+
+  it('answers without waiting for a floating deployment, and close() waits for its work', async () => {
+    const { mkdtemp, readdir } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { freePort } = await import('./ports.js');
+    const dir = await mkdtemp(join(tmpdir(), 'weft-floating-'));
+    const monitoring = await freePort();
+    const f = new Flow({ monitoring: { port: monitoring } })
+      .add({ uses: Greeter, name: 'greet', usesWith: { greeting: 'hi' } })
+      .add({ uses: SlowRecorder, name: 'record', usesWith: { dir, delayMs: 1500 }, floating: true });
+    await f.start();
+    const c = new Client({ port: f.port! });
+    const t0 = Date.now();
+    const r = await c.post('/', new DocumentArray([{ id: 'doc1', text: 'a' }]));
+    expect(Date.now() - t0).toBeLessThan(1200);
+    expect(r.texts).toEqual(['hi a']);
+    c.close();
+    const metrics = await fetch(`http://127.0.0.1:${monitoring}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toMatch(/# TYPE \S+ (counter|histogram|gauge)/);
+    expect(await readdir(dir)).toEqual([]);
+    await f.close();
+    expect(await readdir(dir)).toEqual(['doc1']);
+  });
+
+  it('serves its gateway over TLS when given a certificate and key', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtemp } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { waitForServing } = await import('@weft/core/grpc');
+    const dir = await mkdtemp(join(tmpdir(), 'weft-tls-'));
+    const certFile = join(dir, 'cert.pem');
+    const keyFile = join(dir, 'key.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
+    const f = new Flow({ tls: { certFile, keyFile } }).add({ uses: WhoAmI });
+    flows.push(f);
+    await f.start(); // readiness already checked the health service over TLS
+    expect(f.doors[0]!.url).toBe(`grpcs://127.0.0.1:${f.port}`);
+    expect(await waitForServing(`127.0.0.1:${f.port}`, { tls: true, timeoutMs: 3000 })).toBe(true);
+    expect(await waitForServing(`127.0.0.1:${f.port}`, { tls: false, timeoutMs: 1000 })).toBe(false);
+  });
+
   it('fails start() fast when an executor constructor throws, naming it and the cause, leaving nothing running', async () => {
     // BrokenInit has no @requests methods, so Weft cannot tell its module: name it.
     const f = new Flow()
@@ -86,7 +184,7 @@ describe('Flow', () => {
     expect(() => new Flow().add({ uses: WhoAmI, name: 'a' }).add({ uses: WhoAmI, name: 'a' })).toThrow(
       /already taken/,
     );
-    expect(() => new Flow().add({ uses: WhoAmI, needs: 'nowhere' })).toThrow(/needs 'nowhere'/);
+    expect(() => new Flow().add({ uses: WhoAmI, needs: 'nowhere' }).validate()).toThrow(/needs 'nowhere'/);
     expect(() => new Flow().add({ uses: WhoAmI, replicas: 0 })).toThrow(/replicas must be/);
   });
 

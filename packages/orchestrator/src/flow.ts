@@ -1,55 +1,67 @@
-import { ConfigError, callerModule } from '@weft/core';
-import { RuntimeProcess } from './runtime-process.js';
-import { freePort } from './ports.js';
-import { type ExecutorRole, roleState } from './role.js';
-import { resolveUses, type Uses } from './uses.js';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { JsonObject } from '@bufbuild/protobuf';
+import { ConfigError, callerModule } from '@weft/core';
+import {
+  type DeploymentOptions,
+  type FlowOptions,
+  type GatewayProtocol,
+  gatewayDoors,
+  type NormalizedDeployment,
+  normalizeDeployment,
+} from './options.js';
+import { flowchartSvg } from './flowchart-svg.js';
+import { type PlanContext, planDeployment } from './plan.js';
+import { freePort } from './ports.js';
+import type { GatewayRole } from './role.js';
+import { RuntimeProcess, type RuntimeState } from './runtime-process.js';
+import { serveRoleIfChild } from './serve-role.js';
+import { graphDescription, mermaid, openBranches, validateTopology } from './topology.js';
 
-/** Options of one deployment added with {@link Flow.add}. */
-export interface DeploymentOptions {
-  /** The Executor: a class, or a module specifier `./file.ts#ExportName`. */
-  uses: Uses;
-  /** Deployment name. @default `executor<i>` */
-  name?: string;
-  /** Replica processes. @default 1 */
-  replicas?: number;
-  /** Upstream deployments: a name, `'gateway'`, or a list (a join). @default the previous deployment */
-  needs?: string | readonly string[];
-  /** Arguments for the executor's constructor (`uses_with`). */
-  usesWith?: Record<string, unknown>;
-  /** Metas for the executor (`uses_metas`). */
-  usesMetas?: Record<string, unknown>;
-  /** Deadline of each gateway → deployment call in ms. @default no deadline */
-  timeoutSend?: number;
-  /** Workspace root folder. */
-  workspace?: string;
-}
-
-/** Options of a {@link Flow}. */
-export interface FlowOptions {
-  /** Port of the gateway's gRPC door. @default a free port */
-  port?: number;
-  /** Protocol of the gateway. @default 'grpc' */
-  protocol?: 'grpc';
-  /** How long each runtime may take to become ready, in ms. @default 60000 */
-  timeoutReady?: number;
-  /** Folder that relative `uses` specifiers resolve against. @default the folder of the module creating the Flow */
-  baseDir?: string;
-}
-
-interface DeploymentEntry extends DeploymentOptions {
-  name: string;
-  replicas: number;
-  needs: readonly string[];
-}
-
-/** A running runtime as {@link Flow.describe} reports it. */
+/** A runtime as {@link Flow.describe} reports it. */
 export interface RuntimeInfo {
+  /** Runtime name, e.g. `executor0/rep-1` or `gateway`. */
   name: string;
+  /** What it runs. */
+  kind: 'executor' | 'head' | 'gateway';
+  /** Current process id (changes on restart). */
   pid: number | undefined;
+  /** Port it listens on (kept across restarts). */
   port: number;
+  /** Lifecycle state. */
+  state: RuntimeState;
+  /** Whether the process is running. */
   alive: boolean;
+  /** Restarts after crashes. */
+  restarts: number;
+}
+
+/** A door of a started gateway. */
+export interface Door {
+  protocol: GatewayProtocol;
+  port: number;
+  /** e.g. `grpc://127.0.0.1:12345`, `http://…`, `ws://…` (`grpcs`/`https`/`wss` with TLS). */
+  url: string;
+}
+
+type State = 'new' | 'starting' | 'started' | 'closing' | 'closed';
+
+const SCHEME: Record<GatewayProtocol, [string, string]> = {
+  grpc: ['grpc', 'grpcs'],
+  http: ['http', 'https'],
+  websocket: ['ws', 'wss'],
+};
+
+/** @internal Weft modules that construct Flows on the user's behalf; skipped when finding the user's module. */
+export const INTERNAL_MODULES: string[] = [import.meta.url];
+
+/** The module that created a Flow/Deployment, and the folder relative `uses` resolve against. */
+export function creatorContext(self: string, baseDir?: string): { creator?: string; baseDir: string } {
+  const creator = callerModule(self, ...INTERNAL_MODULES);
+  return {
+    creator,
+    baseDir: baseDir ?? (creator?.startsWith('file:') ? dirname(fileURLToPath(creator)) : process.cwd()),
+  };
 }
 
 /**
@@ -65,60 +77,85 @@ export interface RuntimeInfo {
  */
 export class Flow {
   readonly #options: FlowOptions;
-  readonly #deployments: DeploymentEntry[] = [];
+  readonly #deployments: NormalizedDeployment[] = [];
   readonly #creator: string | undefined;
-  #runtimes: RuntimeProcess[] = [];
+  readonly #baseDir: string;
+  #last = 'gateway';
+  #workers: RuntimeProcess[] = [];
+  #heads: RuntimeProcess[] = [];
   #gateway: RuntimeProcess | undefined;
-  #port: number | undefined;
-  #state: 'new' | 'starting' | 'started' | 'closing' | 'closed' = 'new';
+  #doors: Door[] = [];
+  #state: State = 'new';
 
   constructor(options: FlowOptions = {}) {
-    this.#options = options;
-    this.#creator = callerModule(import.meta.url);
-    if (
-      options.port !== undefined &&
-      (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535)
-    ) {
-      throw new ConfigError(
-        `Flow: port ${options.port} is not valid; use 1–65535, or omit it to pick a free port`,
-      );
+    gatewayDoors(options);
+    for (const k of ['timeoutReady', 'timeoutSend', 'gracePeriod', 'prefetch'] as const) {
+      const v = options[k];
+      if (v !== undefined && (!Number.isInteger(v) || v < 0)) {
+        throw new ConfigError(
+          `Flow: ${k} must be a whole number of ${k === 'prefetch' ? 'requests' : 'ms'} ≥ 0, got ${v}`,
+        );
+      }
     }
+    this.#options = { ...options };
+    const ctx = creatorContext(import.meta.url, options.baseDir);
+    this.#creator = ctx.creator;
+    this.#baseDir = ctx.baseDir;
   }
 
-  /** Adds a deployment; chains to the previous one unless `needs` says otherwise. */
+  /** Adds a deployment; chains to the previous non-floating one unless `needs` says otherwise. */
   add(options: DeploymentOptions): this {
     if (this.#state !== 'new')
       throw new ConfigError('Flow.add: the Flow has already started; add deployments before start()');
     const name = options.name ?? `executor${this.#deployments.length}`;
-    if (name === 'gateway' || this.#deployments.some((d) => d.name === name)) {
-      throw new ConfigError(
-        `Flow.add: deployment name '${name}' is already taken; names must be unique and not 'gateway'`,
-      );
+    if (this.#deployments.some((d) => d.name === name)) {
+      throw new ConfigError(`Flow.add: deployment name '${name}' is already taken; names must be unique`);
     }
-    const replicas = options.replicas ?? 1;
-    if (!Number.isInteger(replicas) || replicas < 1) {
-      throw new ConfigError(`Flow.add('${name}'): replicas must be a whole number ≥ 1, got ${replicas}`);
-    }
-    const prev = this.#deployments.at(-1)?.name ?? 'gateway';
     const needs =
       options.needs === undefined
-        ? [prev]
+        ? [this.#last]
         : typeof options.needs === 'string'
           ? [options.needs]
           : [...options.needs];
-    for (const n of needs) {
-      if (n === name) throw new ConfigError(`Flow.add('${name}'): a deployment cannot need itself`);
-      if (n !== 'gateway' && !this.#deployments.some((d) => d.name === n)) {
-        throw new ConfigError(`Flow.add('${name}'): needs '${n}', which is not a deployment added before it`);
-      }
-    }
-    this.#deployments.push({ ...options, name, replicas, needs });
+    if (needs.length === 0)
+      throw new ConfigError(`Flow.add('${name}'): needs is empty; give 'gateway' to start a new branch`);
+    const d = normalizeDeployment(options, name, needs);
+    if (needs.includes(name)) throw new ConfigError(`Flow.add('${name}'): a deployment cannot need itself`);
+    this.#deployments.push(d);
+    if (!d.floating) this.#last = name;
     return this;
   }
 
-  /** The gateway's port (known once started, or when given). */
+  /** Adds a pass-through deployment that joins `needs` (Jina's `needs`). */
+  needs(
+    needs: string | readonly string[],
+    options: Omit<DeploymentOptions, 'needs' | 'uses'> & { uses?: DeploymentOptions['uses'] } = {},
+  ): this {
+    return this.add({ uses: '@weft/executor-runtime#Executor', name: 'joiner', ...options, needs });
+  }
+
+  /** Adds a pass-through deployment that joins every open branch (Jina's `needs_all`). */
+  needsAll(
+    options: Omit<DeploymentOptions, 'needs' | 'uses'> & { uses?: DeploymentOptions['uses'] } = {},
+  ): this {
+    const open = openBranches(this.#deployments);
+    return this.needs(open.length ? open : ['gateway'], options);
+  }
+
+  /** Checks the topology: unknown needs and cycles throw a `TopologyError` naming the culprit. */
+  validate(): this {
+    validateTopology(this.#deployments);
+    return this;
+  }
+
+  /** The gateway's first port (known once started, or when given). */
   get port(): number | undefined {
-    return this.#port ?? this.#options.port;
+    return this.#doors[0]?.port ?? gatewayDoors(this.#options).ports[0];
+  }
+
+  /** The gateway's doors with their URLs (once started). */
+  get doors(): readonly Door[] {
+    return this.#doors;
   }
 
   /** The deployments' names in order. */
@@ -126,136 +163,183 @@ export class Flow {
     return this.#deployments.map((d) => d.name);
   }
 
-  /** Jina's graph description of this Flow. */
-  graphDescription(): Record<string, string[]> {
-    const graph: Record<string, string[]> = { 'start-gateway': [] };
-    const needed = new Set<string>();
-    for (const d of this.#deployments) {
-      graph[d.name] ??= [];
-      for (const n of d.needs) {
-        needed.add(n);
-        const from = n === 'gateway' ? 'start-gateway' : n;
-        graph[from]!.push(d.name);
-      }
-    }
-    for (const d of this.#deployments) if (!needed.has(d.name)) graph[d.name]!.push('end-gateway');
-    return graph;
+  /** @internal The normalized deployments and options, for YAML and exports. */
+  get spec(): {
+    options: FlowOptions;
+    deployments: readonly NormalizedDeployment[];
+    baseDir: string;
+    creator?: string;
+  } {
+    return {
+      options: this.#options,
+      deployments: this.#deployments,
+      baseDir: this.#baseDir,
+      creator: this.#creator,
+    };
   }
 
-  /** Starts every replica and the gateway; resolves when all are ready. */
+  /** Jina's graph description of this Flow. */
+  graphDescription(): Record<string, string[]> {
+    this.validate();
+    return graphDescription(this.#deployments);
+  }
+
+  /** A Mermaid flowchart of the topology. */
+  plot(): string {
+    this.validate();
+    return mermaid(this.#deployments);
+  }
+
+  /** A standalone SVG drawing of the topology. */
+  plotSvg(): string {
+    this.validate();
+    return flowchartSvg(this.#deployments);
+  }
+
+  /** Starts every runtime and the gateway; resolves when all are ready. Fails fast, stopping the rest. */
   async start(): Promise<this> {
-    const role = roleState();
-    if (role) return this.#serveRole();
+    if (await serveRoleIfChild(this.#deployments)) return new Promise<never>(() => {});
     if (this.#state !== 'new')
       throw new ConfigError(`Flow.start: the Flow is ${this.#state}; create a new Flow to start again`);
+    this.validate();
     this.#state = 'starting';
     const timeoutReady = this.#options.timeoutReady ?? 60_000;
-    const baseDir =
-      this.#options.baseDir ??
-      (this.#creator?.startsWith('file:') ? dirname(fileURLToPath(this.#creator)) : process.cwd());
+    const ctx: PlanContext = {
+      baseDir: this.#baseDir,
+      creator: this.#creator,
+      process: {
+        env: this.#options.env,
+        log: this.#options.log,
+        restart: this.#options.restart ?? true,
+        timeoutReady,
+      },
+    };
     try {
       const addresses: Record<string, string[]> = {};
+      const conditions: Record<string, JsonObject> = {};
+      const deployments: GatewayRole['deployments'] = {};
       for (const d of this.#deployments) {
-        const spec = resolveUses(d.uses, baseDir, this.#creator);
-        addresses[d.name] = [];
-        for (let r = 0; r < d.replicas; r++) {
-          const port = await freePort();
-          const role: ExecutorRole = {
-            kind: 'executor',
-            deployment: d.name,
-            runtimeName: `${d.name}/rep-${r}`,
-            replica: r,
-            replicas: d.replicas,
-            port,
-            module: spec.module,
-            exportName: spec.exportName,
-            usesWith: d.usesWith,
-            usesMetas: d.usesMetas,
-            workspace: d.workspace,
-          };
-          this.#runtimes.push(new RuntimeProcess(role.runtimeName, role));
-          addresses[d.name]!.push(`127.0.0.1:${port}`);
-        }
+        const plan = await planDeployment(d, ctx);
+        this.#workers.push(...plan.workers);
+        if (plan.head) this.#heads.push(plan.head);
+        addresses[d.name] = plan.addresses;
+        if (d.when) conditions[d.name] = d.when;
+        deployments[d.name] = {
+          timeoutSend: d.timeoutSend ?? this.#options.timeoutSend,
+          retries: d.retries,
+          tls: d.external ? d.tls : undefined,
+        };
       }
-      await Promise.all(this.#runtimes.map((r) => r.start(timeoutReady)));
-      const port = this.#options.port ?? (await freePort());
-      const timeouts = this.#deployments
-        .map((d) => d.timeoutSend)
+      const ready = (r: RuntimeProcess) =>
+        r.start(this.#deployments.find((d) => d.name === deploymentOf(r))?.timeoutReady ?? timeoutReady);
+      const { protocols, ports } = gatewayDoors(this.#options);
+      const chosen: number[] = [];
+      for (let i = 0; i < protocols.length; i++) chosen.push(ports[i] ?? (await freePort()));
+      const sendTimes = Object.values(deployments)
+        .map((x) => x.timeoutSend)
         .filter((t): t is number => t !== undefined);
-      this.#gateway = new RuntimeProcess('gateway', {
+      const role: GatewayRole = {
         kind: 'gateway',
-        port,
-        graph: this.graphDescription(),
+        runtimeName: 'gateway',
+        port: chosen[0]!,
+        protocols,
+        ports: chosen,
+        host: this.#options.host,
+        graph: graphDescription(this.#deployments),
         addresses,
-        timeoutSend: timeouts.length ? Math.max(...timeouts) : undefined,
-      });
-      await this.#gateway.start(timeoutReady);
-      this.#port = port;
+        conditions,
+        noReduce: this.#deployments.filter((d) => d.noReduce).map((d) => d.name),
+        deployments,
+        timeoutSend: sendTimes.length ? Math.max(...sendTimes) : undefined,
+        prefetch: this.#options.prefetch,
+        cors: this.#options.cors,
+        tls: this.#options.tls,
+        monitoring: this.#options.monitoring,
+      };
+      this.#gateway = new RuntimeProcess('gateway', role, { ...ctx.process, restart: ctx.process.restart });
+      // Every port is chosen up front and connections are made on first use, so the gateway starts
+      // together with the executors. Heads start once their shards serve: a head asked for its
+      // endpoints before that would answer with none, and the gateway would skip the deployment.
+      // start() resolves when all are ready and fails on the first failure.
+      const gateway = this.#gateway.start(timeoutReady);
+      gateway.catch(() => {});
+      await Promise.all(this.#workers.map(ready));
+      await Promise.all([...this.#heads.map(ready), gateway]);
+      const host = this.#options.host && this.#options.host !== '0.0.0.0' ? this.#options.host : '127.0.0.1';
+      this.#doors = protocols.map((protocol, i) => ({
+        protocol,
+        port: chosen[i]!,
+        url: `${SCHEME[protocol][this.#options.tls ? 1 : 0]}://${host}:${chosen[i]}`,
+      }));
       this.#state = 'started';
       return this;
     } catch (err) {
-      await this.#stopAll();
+      await this.#stopAll(1000);
       this.#state = 'closed';
       throw err;
     }
   }
 
-  /** In a child runtime re-running the user's module: serve this process's deployment, never resolve. */
-  async #serveRole(): Promise<never> {
-    const state = roleState()!;
-    const role = state.role;
-    if (role.kind !== 'executor' || state.claimed) return new Promise<never>(() => {});
-    const d = this.#deployments.find((x) => x.name === role.deployment);
-    if (!d) return new Promise<never>(() => {});
-    if (typeof d.uses === 'string') {
-      const { module, exportName } = resolveUses(d.uses, process.cwd(), undefined);
-      const mod = (await import(module)) as Record<string, Function>;
-      await state.serve!(mod[exportName]!);
-    } else {
-      await state.serve!(d.uses);
-    }
-    return new Promise<never>(() => {});
-  }
-
-  /** The running runtimes with pid, port and state. */
+  /** The runtimes with pid, port and state. */
   describe(): RuntimeInfo[] {
-    const all = this.#gateway ? [this.#gateway, ...this.#runtimes] : [...this.#runtimes];
-    return all.map((r) => ({ name: r.name, pid: r.pid, port: r.port, alive: r.alive }));
+    const all = [...(this.#gateway ? [this.#gateway] : []), ...this.#heads, ...this.#workers];
+    return all.map((r) => ({
+      name: r.name,
+      kind: r.role.kind,
+      pid: r.pid,
+      port: r.port,
+      state: r.state,
+      alive: r.alive,
+      restarts: r.restarts,
+    }));
   }
 
-  async #stopAll(): Promise<void> {
-    await this.#gateway?.stop();
-    await Promise.all(this.#runtimes.map((r) => r.stop()));
+  async #stopAll(graceMs: number): Promise<void> {
+    // The gateway first: it drains in-flight requests and waits for floating work.
+    await this.#gateway?.stop(graceMs);
+    await Promise.all(this.#heads.map((r) => r.stop(graceMs)));
+    await Promise.all(this.#workers.map((r) => r.stop(graceMs)));
   }
 
-  /** Drains the gateway, then stops every runtime (SIGTERM, SIGKILL after a grace period). */
+  /** Drains the gateway, waits for floating work, then stops every runtime (SIGTERM, SIGKILL after `gracePeriod`). */
   async close(): Promise<void> {
     if (this.#state === 'closed' || this.#state === 'new') {
       this.#state = 'closed';
       return;
     }
     this.#state = 'closing';
-    await this.#stopAll();
+    await this.#stopAll(this.#options.gracePeriod ?? 10_000);
     this.#state = 'closed';
   }
 
-  /** Serves until SIGINT or SIGTERM, then closes. */
+  /** Serves until SIGINT, SIGTERM or `signal` aborts, then closes. */
   async block(signal?: AbortSignal): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        process.off('SIGINT', done);
-        process.off('SIGTERM', done);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      process.once('SIGINT', done);
-      process.once('SIGTERM', done);
-      signal?.addEventListener('abort', done);
-    });
+    await waitForStop(signal);
     await this.close();
   }
 
+  /** Closes the Flow (`await using f = await new Flow().add(…).start()`). */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+function deploymentOf(r: RuntimeProcess): string | undefined {
+  return r.role.kind === 'gateway' ? undefined : r.role.deployment;
+}
+
+/** Resolves on SIGINT, SIGTERM or when `signal` aborts. */
+export function waitForStop(signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    if (signal?.aborted) return resolve();
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+    signal?.addEventListener('abort', done);
+  });
 }

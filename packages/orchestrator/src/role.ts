@@ -1,3 +1,6 @@
+import type { JsonObject } from '@bufbuild/protobuf';
+import type { GatewayProtocol, Polling } from './options.js';
+
 /** Environment variable that carries a child runtime's role, as JSON. */
 export const ROLE_ENV = 'WEFT_ROLE';
 
@@ -6,45 +9,76 @@ export interface ExecutorRole {
   kind: 'executor';
   /** Deployment name. */
   deployment: string;
-  /** Runtime name, e.g. `executor0/rep-1`. */
+  /** Runtime name, e.g. `executor0/rep-1` or `executor0/shard-1/rep-0`. */
   runtimeName: string;
   replica: number;
   replicas: number;
+  shard: number;
+  shards: number;
   port: number;
-  /** File URL of the module defining the executor. */
+  /** File URL (or bare package specifier) of the module defining the executor. */
   module: string;
   /** Export name of the executor class in `module`. */
   exportName: string;
   usesWith?: Record<string, unknown>;
   usesMetas?: Record<string, unknown>;
   workspace?: string;
+  exitOnExceptions?: readonly string[];
+}
+
+/** What a head child serves: the entry of a sharded deployment. */
+export interface HeadRole {
+  kind: 'head';
+  deployment: string;
+  runtimeName: string;
+  port: number;
+  /** Replica addresses of each shard. */
+  shards: string[][];
+  polling: Polling;
+  usesBefore?: string[];
+  usesAfter?: string[];
+  timeoutSend?: number;
+  retries?: number;
 }
 
 /** What a gateway child serves. */
 export interface GatewayRole {
   kind: 'gateway';
+  runtimeName: 'gateway';
+  /** The port of the first door (gRPC when it is served). */
   port: number;
+  protocols: GatewayProtocol[];
+  ports: number[];
+  host?: string;
   graph: Record<string, string[]>;
   addresses: Record<string, string[]>;
+  conditions: Record<string, JsonObject>;
+  noReduce: string[];
+  deployments: Record<string, { timeoutSend?: number; retries?: number; tls?: boolean }>;
   timeoutSend?: number;
-  retries?: number;
   prefetch?: number;
+  cors?: boolean;
+  tls?: { certFile: string; keyFile: string };
+  monitoring?: { port: number };
 }
 
-export type Role = ExecutorRole | GatewayRole;
+/** Any runtime role. */
+export type Role = ExecutorRole | HeadRole | GatewayRole;
 
 const ROLE_STATE = Symbol.for('weft.role-state');
 
 /** @internal State shared between the child entry and `Flow.start()` in the same process. */
 export interface RoleState {
-  role: Role;
+  role: ExecutorRole;
   /** Set once something (an export or a Flow) serves the role. */
   claimed: boolean;
-  /** Called by whoever claims the role with a function that serves it. */
+  /** Called by whoever claims the role with the executor class to serve. */
   serve?: (cls: Function) => Promise<void>;
+  /** Called when the role cannot be served from here. */
+  fail?: (err: Error) => void;
 }
 
-/** The role of this process, when it is a child runtime started by a Flow. */
+/** The role of this process, when it is a child executor runtime started by a Flow. */
 export function roleState(): RoleState | undefined {
   return (globalThis as Record<symbol, RoleState | undefined>)[ROLE_STATE];
 }

@@ -28,32 +28,73 @@ export class RuntimeStartError extends Error {
   }
 }
 
+/** Lifecycle state of a runtime process. */
+export type RuntimeState = 'new' | 'starting' | 'ready' | 'restarting' | 'stopping' | 'stopped' | 'failed';
+
+/** @internal Options of a {@link RuntimeProcess}. */
+export interface RuntimeProcessOptions {
+  /** Extra environment variables. */
+  env?: Readonly<Record<string, string>>;
+  /** Where prefixed log lines go. */
+  log?: (line: string) => void;
+  /** Restart after an unexpected exit. */
+  restart?: boolean;
+  /** Readiness timeout of restarts, in ms. */
+  timeoutReady?: number;
+  /** Module URLs that need the tsx loader (TypeScript sources). */
+  needsTsx?: boolean;
+}
+
+// The first restart is immediate: a replica that ran fine and crashed once should rejoin at once.
+const BACKOFF_MS = [0, 200, 400, 800, 1600, 3200, 5000];
+const STABLE_MS = 10_000;
+
 let tsxLoader: string | undefined;
-function loaderArgs(role: Role): string[] {
-  if (role.kind !== 'executor' || !/\.[cm]?tsx?$/.test(new URL(role.module).pathname)) return [];
+
+/** The `--import` arguments that let a child load TypeScript modules. */
+export function tsxArgs(): string[] {
   tsxLoader ??= pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   return ['--import', tsxLoader];
 }
 
-/** One forked runtime process (an executor replica or the gateway) with prefixed logs. */
+/** One forked runtime process (executor replica, head or gateway): prefixed logs, readiness, restarts. */
 export class RuntimeProcess {
   readonly name: string;
   readonly role: Role;
+  readonly #options: RuntimeProcessOptions;
   #child: ChildProcess | undefined;
   #tail: string[] = [];
   #exited: Promise<number | null> | undefined;
+  #state: RuntimeState = 'new';
+  #restarts = 0;
+  #attempt = 0;
+  #readyAt = 0;
+  #timer: NodeJS.Timeout | undefined;
 
-  constructor(name: string, role: Role) {
+  constructor(name: string, role: Role, options: RuntimeProcessOptions = {}) {
     this.name = name;
     this.role = role;
+    this.#options = options;
   }
 
+  /** The current process id. */
   get pid(): number | undefined {
     return this.#child?.pid;
   }
 
+  /** The port it serves (the same across restarts). */
   get port(): number {
     return this.role.port;
+  }
+
+  /** Lifecycle state. */
+  get state(): RuntimeState {
+    return this.#state;
+  }
+
+  /** How often it was restarted after crashing. */
+  get restarts(): number {
+    return this.#restarts;
   }
 
   /** Whether the process is running. */
@@ -61,23 +102,36 @@ export class RuntimeProcess {
     return !!this.#child && this.#child.exitCode === null && this.#child.signalCode === null;
   }
 
-  /** Forks the process and resolves once its health check says SERVING. */
-  async start(timeoutReady: number): Promise<void> {
+  /** The last log lines. */
+  get logTail(): readonly string[] {
+    return [...this.#tail];
+  }
+
+  #log(line: string): void {
+    this.#tail.push(line);
+    if (this.#tail.length > TAIL_LINES) this.#tail.shift();
+    const text = `${this.name} | ${line}`;
+    if (this.#options.log) this.#options.log(text);
+    else process.stderr.write(`${text}\n`);
+  }
+
+  #fork(): ChildProcess {
     const child = fork(CHILD_ENTRY, [], {
-      env: { ...process.env, [ROLE_ENV]: JSON.stringify(this.role) },
-      execArgv: loaderArgs(this.role),
+      env: { ...process.env, ...this.#options.env, [ROLE_ENV]: JSON.stringify(this.role) },
+      execArgv: this.#options.needsTsx ? tsxArgs() : [],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
     });
     this.#child = child;
     for (const stream of [child.stdout!, child.stderr!]) {
-      createInterface({ input: stream }).on('line', (line) => {
-        this.#tail.push(line);
-        if (this.#tail.length > TAIL_LINES) this.#tail.shift();
-        process.stderr.write(`${this.name} | ${line}\n`);
-      });
+      createInterface({ input: stream }).on('line', (line) => this.#log(line));
     }
     this.#exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    child.once('exit', (code, signal) => this.#onExit(child, code, signal));
+    return child;
+  }
+
+  async #awaitReady(child: ChildProcess, timeoutReady: number): Promise<string | undefined> {
     const outcome = await new Promise<{ ok: true } | { ok: false; message: string }>((resolve) => {
       const timer = setTimeout(
         () => resolve({ ok: false, message: `not ready within timeoutReady=${timeoutReady} ms` }),
@@ -96,20 +150,62 @@ export class RuntimeProcess {
       );
       child.once('error', (err) => done({ ok: false, message: err.message }));
     });
-    if (outcome.ok) {
-      const serving = await waitForServing(`127.0.0.1:${this.port}`, {
-        timeoutMs: Math.min(timeoutReady, 10_000),
-      });
-      if (serving) return;
-      await this.stop(1000);
-      throw new RuntimeStartError(
-        this.name,
-        'its health check never answered SERVING',
-        await this.#settledTail(),
-      );
+    if (!outcome.ok) return outcome.message;
+    const grpc = this.role.kind !== 'gateway' || this.role.protocols[0] === 'grpc';
+    if (!grpc) return undefined;
+    const serving = await waitForServing(`127.0.0.1:${this.port}`, {
+      timeoutMs: Math.min(timeoutReady, 10_000),
+      tls: this.role.kind === 'gateway' && !!this.role.tls,
+    });
+    return serving ? undefined : 'its health check never answered SERVING';
+  }
+
+  /** Forks the process and resolves once it reports ready and its health check says SERVING. */
+  async start(timeoutReady: number): Promise<void> {
+    this.#state = 'starting';
+    const child = this.#fork();
+    const failure = await this.#awaitReady(child, timeoutReady);
+    if (failure === undefined) {
+      this.#state = 'ready';
+      this.#readyAt = Date.now();
+      return;
     }
-    await this.stop(1000);
-    throw new RuntimeStartError(this.name, outcome.message, await this.#settledTail());
+    this.#state = 'failed';
+    await this.#kill(1000);
+    throw new RuntimeStartError(this.name, failure, await this.#settledTail());
+  }
+
+  #onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (child !== this.#child) return;
+    if (this.#state !== 'ready' && this.#state !== 'restarting') return;
+    if (!this.#options.restart) {
+      this.#state = 'failed';
+      this.#log(`exited with ${signal ?? `code ${code}`}; not restarting (restart is off)`);
+      return;
+    }
+    if (Date.now() - this.#readyAt > STABLE_MS) this.#attempt = 0;
+    const delay = BACKOFF_MS[Math.min(this.#attempt++, BACKOFF_MS.length - 1)]!;
+    this.#state = 'restarting';
+    this.#log(`exited with ${signal ?? `code ${code}`}; restarting in ${delay} ms on port ${this.port}`);
+    this.#timer = setTimeout(() => void this.#restart(), delay);
+  }
+
+  async #restart(): Promise<void> {
+    this.#timer = undefined;
+    if (this.#state !== 'restarting') return;
+    const child = this.#fork();
+    const failure = await this.#awaitReady(child, this.#options.timeoutReady ?? 60_000);
+    if (this.#state !== 'restarting' || child !== this.#child) return;
+    if (failure === undefined) {
+      this.#restarts++;
+      this.#state = 'ready';
+      this.#readyAt = Date.now();
+      this.#log(`restarted (restart #${this.#restarts})`);
+    } else if (this.alive) {
+      // Started but never became healthy: kill it; the exit handler schedules the next attempt.
+      this.#readyAt = 0;
+      this.#child?.kill('SIGKILL');
+    }
   }
 
   async #settledTail(): Promise<string[]> {
@@ -118,8 +214,7 @@ export class RuntimeProcess {
     return [...this.#tail];
   }
 
-  /** Sends SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
-  async stop(graceMs = 5000): Promise<void> {
+  async #kill(graceMs: number): Promise<void> {
     const child = this.#child;
     if (!child || !this.#exited) return;
     if (this.alive) {
@@ -131,7 +226,17 @@ export class RuntimeProcess {
     if (child.connected) child.disconnect();
   }
 
-  /** Resolves with the exit code when the process ends. */
+  /** Stops supervising, sends SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (this.#state === 'stopped') return;
+    this.#state = 'stopping';
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#kill(graceMs);
+    this.#state = 'stopped';
+  }
+
+  /** Resolves with the exit code when the current process ends. */
   exited(): Promise<number | null> {
     return this.#exited ?? Promise.resolve(null);
   }

@@ -1,9 +1,16 @@
-import { Command } from 'commander';
-import { loadFlowYaml } from '@weft/orchestrator';
+import { Command, Option } from 'commander';
+import { registerClient } from './commands/client.js';
 import { registerExecutorCommand } from './commands/executor.js';
-import { registerPingCommand } from './commands/ping.js';
+import { registerExport } from './commands/export.js';
+import { registerDeployment, registerFlow } from './commands/flow.js';
+import { registerHead } from './commands/head.js';
+import { registerNew } from './commands/new.js';
 import { registerGatewayCommand } from './commands/gateway.js';
+import { registerPingCommand } from './commands/ping.js';
 import { VERSION } from './version.js';
+
+/** Environment variable every Weft runtime reads its log level from. */
+export const LOG_LEVEL_ENV = 'WEFT_LOG_LEVEL';
 
 /** Builds the `weft` command-line program. */
 export function buildProgram(): Command {
@@ -12,38 +19,39 @@ export function buildProgram(): Command {
       "Serve data and ML pipelines as microservices: Executors, Flows and a Gateway speaking Jina 3's wire format.",
     )
     .version(VERSION, '-v, --version', 'print the version of weft')
-    .showHelpAfterError('(run with --help for usage)');
-
-  program
-    .command('flow')
-    .description('serve a Flow from a YAML file until Ctrl-C')
-    .requiredOption('--uses <flow.yml>', 'the Flow YAML file (jtype: Flow)')
+    .addOption(
+      new Option('--log-level <level>', `log level of every runtime (sets ${LOG_LEVEL_ENV})`).choices([
+        'trace',
+        'debug',
+        'info',
+        'warn',
+        'error',
+        'fatal',
+        'silent',
+      ]),
+    )
+    .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
       `
-Example:
-  $ weft flow --uses flow.yml
-
-flow.yml:
-  jtype: Flow
-  with:
-    port: 12345
-  executors:
-    - uses: ./executors.ts#FooExec
-      replicas: 3
-    - uses: ./executors.ts#BarExec`,
+Exit codes: 0 success; 1 failure (invalid YAML or options, a runtime that fails, a request that fails);
+2 command-line usage error (unknown command or option, missing or malformed argument).`,
     )
-    .action(async (opts: { uses: string }) => {
-      const flow = await loadFlowYaml(opts.uses);
-      await flow.start();
-      console.log(
-        `Flow ready: gRPC gateway at grpc://127.0.0.1:${flow.port} (${flow.deploymentNames.join(' → ')}). Press Ctrl-C to stop.`,
-      );
-      await flow.block();
+    .hook('preAction', (cmd) => {
+      const level = cmd.optsWithGlobals().logLevel as string | undefined;
+      if (level) process.env[LOG_LEVEL_ENV] = level;
     });
 
+  // One line per command; each lives in src/commands/<name>.ts.
+  registerFlow(program);
+  registerDeployment(program);
   registerExecutorCommand(program);
+  registerHead(program);
   registerPingCommand(program);
   registerGatewayCommand(program);
+  registerExport(program);
+  registerClient(program);
+  registerNew(program);
+
   return program;
 }

@@ -8,3 +8,16 @@ export { createWeftTransport } from './transport.js';
 export type { WeftTransport, WeftTransportOptions } from './transport.js';
 export { registerHealth, ServingStatus } from './health.js';
 export { waitForServing } from './wait.js';
+export { DEFAULT_MAX_SESSION_MEMORY_MB, startLeanGrpcServer } from './lean-server.js';
+export type {
+  LeanBidiHandler,
+  LeanCallContext,
+  LeanGrpcServerOptions,
+  LeanUnaryHandler,
+} from './lean-server.js';
+export { createLeanClient } from './lean-client.js';
+export type { LeanCallOptions, LeanClient, LeanClientOptions, LeanUnaryResponse } from './lean-client.js';
+export { encodeFrame, FrameReader } from './lean-frame.js';
+export type { LeanMessage } from './lean-frame.js';
+export { joinDataRequest, splitDataRequest } from './lean-request.js';
+export type { DataRequestParts } from './lean-request.js';

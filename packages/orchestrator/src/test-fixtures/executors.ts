@@ -32,3 +32,35 @@ export class Greeter extends Executor {
     for (const d of docs) d.text = `${this.greeting} ${d.text}`;
   }
 }
+
+/** Slowly records every document: writes `<dir>/<id>` after `delayMs`. */
+export class SlowRecorder extends Executor {
+  readonly dir: string;
+  readonly delayMs: number;
+  constructor(args: { dir: string; delayMs?: number }) {
+    super(args);
+    this.dir = args.dir;
+    this.delayMs = args.delayMs ?? 800;
+  }
+  @requests()
+  async record(docs: DocumentArray) {
+    await new Promise((r) => setTimeout(r, this.delayMs));
+    const { writeFile } = await import('node:fs/promises');
+    for (const d of docs) await writeFile(`${this.dir}/${d.id}`, d.text);
+  }
+}
+
+class FatalError extends Error {
+  override name = 'FatalError';
+}
+
+/** Throws a FatalError for a document with text 'boom'; tags the others with its pid and env. */
+export class Fragile extends Executor {
+  @requests()
+  run(docs: DocumentArray) {
+    for (const d of docs) {
+      if (d.text === 'boom') throw new FatalError('boom asked for');
+      d.tags = { ...d.tags, pid: process.pid, env: process.env.WEFT_TEST_ENV ?? '' };
+    }
+  }
+}
