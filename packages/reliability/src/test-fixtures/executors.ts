@@ -22,3 +22,19 @@ export class Sleeper extends Executor {
     for (const d of docs) d.tags = { ...d.tags, runtime: this.runtimeArgs.name, slept: ms };
   }
 }
+
+/** The seed pipeline's first Executor (as in examples/seed): appends 'hello, world!'. */
+export class FooExec extends Executor {
+  @requests()
+  async addText(docs: DocumentArray) {
+    for (const d of docs) d.text += 'hello, world!';
+  }
+}
+
+/** The seed pipeline's second Executor: appends 'goodbye!'. */
+export class BarExec extends Executor {
+  @requests()
+  async addText(docs: DocumentArray) {
+    for (const d of docs) d.text += 'goodbye!';
+  }
+}
