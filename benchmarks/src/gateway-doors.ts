@@ -57,26 +57,13 @@ function grpcSend(port: number) {
   return { send: () => client.process_single_data(req), close: () => t.close() };
 }
 
-const results: Record<string, LoadResult> = {};
-
-// 1. gRPC vs raw two-hop chain
-{
-  const [pa, pb] = [await freePort(), await freePort()];
-  const b = await start('./raw-echo-server.ts', [String(pb), 'echo']);
-  const a = await start('./raw-echo-server.ts', [String(pa), 'chain', `127.0.0.1:${pb}`]);
-  // The raw chain is called the way its own benchmark calls it: default connect-node transport.
-  const client = createClient(
-    JinaSingleDataRequestRPC,
-    createGrpcTransport({ baseUrl: `http://127.0.0.1:${pa}`, acceptCompression: [] }),
-  );
-  const req = makeRequest(32, 512);
-  results.raw = await runLoad(() => client.process_single_data(req), { concurrency: 32, durationMs });
-  line('raw connect-node two-hop chain, c=32', results.raw);
-  stop(a, b);
-}
-
-const pe = await freePort();
-const exec = await start('./gateway-roles.ts', ['executor', String(pe)]);
+// Every server runs at once; the points are measured in alternating rounds so that a change in
+// the machine's load hits baselines and Weft alike.
+const [pa, pb] = [await freePort(), await freePort()];
+const rawB = await start('./raw-echo-server.ts', [String(pb), 'echo']);
+const rawA = await start('./raw-echo-server.ts', [String(pa), 'chain', `127.0.0.1:${pb}`]);
+const exec = await start('./gateway-roles.ts', ['executor', '0']);
+const pe = exec.msg.port as number;
 const gw = await start('./gateway-roles.ts', [
   'gateway',
   JSON.stringify({
@@ -85,71 +72,102 @@ const gw = await start('./gateway-roles.ts', [
     protocol: ['grpc', 'http', 'websocket'],
   }),
 ]);
+const proxy = await start('./gateway-roles.ts', ['fastify-proxy', '0', `127.0.0.1:${pe}`]);
+const pf = proxy.msg.port as number;
 const ports = gw.msg.ports as { grpc: number; http: number; websocket: number };
-{
-  const g = grpcSend(ports.grpc);
-  results.grpc = await runLoad(g.send, { concurrency: 32, durationMs });
-  line('weft gateway gRPC door + 1 executor, c=32', results.grpc);
-  g.close();
-}
 
-// 2. HTTP door vs plain fastify proxy
+// 1. gRPC: the raw chain is called the way its own benchmark calls it (connect-node transport).
+const rawClient = createClient(
+  JinaSingleDataRequestRPC,
+  createGrpcTransport({ baseUrl: `http://127.0.0.1:${pa}`, acceptCompression: [] }),
+);
+const rawReq = makeRequest(32, 512);
+const weftGrpc = grpcSend(ports.grpc);
+
+// 2. HTTP: same JSON body to the plain fastify proxy and to the HTTP door.
 const body = JSON.stringify({ execEndpoint: '/', data: makeDocs(32, 512).toJSON() });
-async function httpLoad(port: number): Promise<LoadResult> {
-  const agent = new Agent({ connections: 32, pipelining: 1 });
-  const send = async () => {
-    const res = await request(`http://127.0.0.1:${port}/post`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body,
-      dispatcher: agent,
-    });
-    const j = (await res.body.json()) as { data: unknown[] };
-    if (res.statusCode !== 200 || j.data.length !== 32) throw new Error(`HTTP ${res.statusCode}`);
-  };
-  const r = await runLoad(send, { concurrency: 32, durationMs });
-  await agent.close();
-  return r;
-}
-{
-  const pf = await freePort();
-  const proxy = await start('./gateway-roles.ts', ['fastify-proxy', String(pf), `127.0.0.1:${pe}`]);
-  results.fastify = await httpLoad(pf);
-  line('plain fastify JSON proxy + executor, c=32', results.fastify);
-  stop(proxy);
-  results.http = await httpLoad(ports.http);
-  line('weft gateway HTTP door + executor, c=32', results.http);
-}
+const agent = new Agent({ connections: 32, pipelining: 1 });
+const httpSend = (port: number) => async () => {
+  const res = await request(`http://127.0.0.1:${port}/post`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    dispatcher: agent,
+  });
+  const j = (await res.body.json()) as { data: unknown[] };
+  if (res.statusCode !== 200 || j.data.length !== 32) throw new Error(`HTTP ${res.statusCode}`);
+};
 
-// 3. WebSocket door: one connection, 32 in flight
-{
-  const ws = new WebSocket(`ws://127.0.0.1:${ports.websocket}/`, 'json');
-  await new Promise((r, j) => {
-    ws.once('open', r);
-    ws.once('error', j);
-  });
+// 3. WebSocket door: requests spread over `n` connections (many in flight on each).
+async function wsClient(n: number) {
+  const conns: WebSocket[] = [];
   const waiting = new Map<string, () => void>();
-  ws.on('message', (m) => {
-    const id = /"request_id":"([0-9a-z-]+)"/.exec(String(m).slice(0, 200))?.[1];
-    const w = id ? waiting.get(id) : undefined;
-    if (w) {
-      waiting.delete(id!);
-      w();
-    }
-  });
-  const data = makeDocs(32, 512).toJSON();
-  let n = 0;
+  for (let i = 0; i < n; i++) {
+    const ws = new WebSocket(`ws://127.0.0.1:${ports.websocket}/`, 'json');
+    await new Promise((r, j) => {
+      ws.once('open', r);
+      ws.once('error', j);
+    });
+    ws.on('message', (m) => {
+      const id = /"request_id":"([0-9a-z-]+)"/.exec((m as Buffer).subarray(0, 200).toString())?.[1];
+      const w = id ? waiting.get(id) : undefined;
+      if (w) {
+        waiting.delete(id!);
+        w();
+      }
+    });
+    conns.push(ws);
+  }
+  // The frame is serialized once, like the HTTP body: only the request id changes per request.
+  const tail = JSON.stringify({ data: makeDocs(32, 512).toJSON() }).slice(1);
+  let k = 0;
   const send = () =>
     new Promise<void>((resolve) => {
-      const id = `r${n++}`;
+      const id = `r${k++}`;
       waiting.set(id, resolve);
-      ws.send(JSON.stringify({ request_id: id, data }));
+      conns[k % n]!.send(`{"request_id":"${id}",${tail}`);
     });
-  results.websocket = await runLoad(send, { concurrency: 32, durationMs });
-  line('weft gateway WebSocket door (1 conn), c=32', results.websocket);
-  ws.close();
+  return {
+    send,
+    close: () => {
+      for (const c of conns) c.close();
+    },
+  };
 }
-stop(gw);
+const ws1 = await wsClient(1);
+const ws4 = await wsClient(4);
+
+const points: [string, string, () => Promise<unknown>][] = [
+  ['raw', 'raw connect-node two-hop chain', () => rawClient.process_single_data(rawReq)],
+  ['grpc', 'weft gateway gRPC door + 1 executor', weftGrpc.send],
+  ['fastify', 'plain fastify JSON proxy + executor', httpSend(pf)],
+  ['http', 'weft gateway HTTP door + executor', httpSend(ports.http)],
+  ['websocket', 'weft gateway WebSocket door (1 conn)', ws1.send],
+  ['websocket4', 'weft gateway WebSocket door (4 conns)', ws4.send],
+];
+const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+const results: Record<string, LoadResult> = {};
+for (let round = 1; round <= rounds; round++) {
+  for (const [key, label, send] of points) {
+    const r = await runLoad(send, { concurrency: 32, durationMs });
+    line(`${label}, c=32, round ${round}`, r);
+    const prev = results[key];
+    results[key] = prev
+      ? {
+          requests: prev.requests + r.requests,
+          seconds: prev.seconds + r.seconds,
+          rps: (prev.requests + r.requests) / (prev.seconds + r.seconds),
+          p50ms: (prev.p50ms + r.p50ms) / 2,
+          p99ms: Math.max(prev.p99ms, r.p99ms),
+        }
+      : r;
+  }
+}
+ws1.close();
+ws4.close();
+weftGrpc.close();
+await agent.close();
+stop(rawA, rawB, proxy, gw);
 
 // 4. Added latency per deployment in a chain
 const chainP50: number[] = [];
@@ -157,9 +175,9 @@ const chainP50: number[] = [];
   const execs = [exec];
   const addrs = [`127.0.0.1:${pe}`];
   for (let i = 1; i < 4; i++) {
-    const p = await freePort();
-    execs.push(await start('./gateway-roles.ts', ['executor', String(p)]));
-    addrs.push(`127.0.0.1:${p}`);
+    const e = await start('./gateway-roles.ts', ['executor', '0']);
+    execs.push(e);
+    addrs.push(`127.0.0.1:${e.msg.port}`);
   }
   for (let n = 1; n <= 4; n++) {
     const names = Array.from({ length: n }, (_, i) => `e${i}`);

@@ -47,7 +47,7 @@ if (role === 'executor') {
     };
   });
   await app.listen({ port: Number(args[0]), host: '127.0.0.1' });
-  process.send?.({ port: Number(args[0]) });
+  process.send?.({ port: (app.server.address() as { port: number }).port });
   void create(DataRequestProtoSchema);
 } else {
   throw new Error(`unknown role '${role}'`);

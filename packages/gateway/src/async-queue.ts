@@ -5,6 +5,17 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   #done = false;
   #error: unknown;
   #failed = false;
+  readonly #onTake: (() => void) | undefined;
+
+  /** @param onTake - called after each item the consumer takes (for backpressure). */
+  constructor(onTake?: () => void) {
+    this.#onTake = onTake;
+  }
+
+  /** Items pushed and not yet taken. */
+  get size(): number {
+    return this.#items.length;
+  }
 
   push(item: T): void {
     this.#items.push(item);
@@ -31,7 +42,9 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   async *[Symbol.asyncIterator](): AsyncIterator<T> {
     for (;;) {
       if (this.#items.length) {
-        yield this.#items.shift()!;
+        const item = this.#items.shift()!;
+        this.#onTake?.();
+        yield item;
         continue;
       }
       if (this.#failed) throw this.#error;

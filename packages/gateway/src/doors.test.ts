@@ -277,3 +277,40 @@ describe('gRPC door', () => {
     expect(text).toMatch(/weft_gateway_pending_requests\{door="http"\} 0/);
   });
 });
+
+describe('closing', () => {
+  it('lets in-flight requests finish at every door before closing', async () => {
+    const g = await startGateway({
+      graph: { 'start-gateway': ['s'], s: ['end-gateway'] },
+      addresses: { s: [slow] },
+      protocol: ['grpc', 'http', 'websocket'],
+      logger: pino({ level: 'silent' }),
+    });
+    const t = createWeftTransport(`http://127.0.0.1:${g.ports.grpc}`);
+    closers.push(() => t.close());
+    const ws = new WebSocket(`ws://127.0.0.1:${g.ports.websocket}/`, 'json');
+    ws.on('error', () => {});
+    const viaWs = new Promise<any>((resolve, reject) => {
+      ws.once('open', () => ws.send(JSON.stringify({ parameters: { sleepMs: 800 }, data: [{ text: '' }] })));
+      ws.once('message', (m) => resolve(JSON.parse(String(m))));
+      ws.once('close', (code) => reject(new Error(`closed ${code} before the answer`)));
+    });
+    async function* one() {
+      yield createDataRequest({ parameters: { sleepMs: 800 }, docs: DocumentArray.empty(1) });
+    }
+    const viaGrpc = (async () => {
+      for await (const res of createClient(JinaRPC, t.transport).call(one())) return requestDocs(res).texts;
+    })();
+    const viaHttp = postJson(g.ports.http!, '/post', { parameters: { sleepMs: 800 }, data: [{ text: '' }] });
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = performance.now();
+    await g.close(5000);
+    // Closed once the answers were out, not at the end of the grace period.
+    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(await viaGrpc).toEqual(['S']);
+    expect((await viaWs).data[0].text).toBe('S');
+    const res = await viaHttp;
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as any).data[0].text).toBe('S');
+  });
+});

@@ -1,7 +1,8 @@
 import { createClient } from '@connectrpc/connect';
 import { createDataRequest, isErrorResponse, requestDocs } from '@weft/core';
 import { createWeftTransport, type WeftTransport } from '@weft/core/grpc';
-import { DocumentArray } from '@weft/docarray';
+import { Document, DocumentArray } from '@weft/docarray';
+import pino from 'pino';
 import { Executor, requests, serveExecutor, type Worker } from '@weft/executor-runtime';
 import { JinaRPC, JinaSingleDataRequestRPC } from '@weft/proto';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -165,5 +166,28 @@ describe('gateway over a chain', () => {
     await expect(
       client(g.port).unary.process_single_data(createDataRequest({ docs: DocumentArray.empty(1) })),
     ).rejects.toThrow(/deployment 'a' is unavailable.*127\.0\.0\.1:1, 127\.0\.0\.1:2/);
+  });
+
+  it('applies when-conditions to requests that carry docs_bytes', async () => {
+    const a = await worker(appender('A'), 'a');
+    const g = await startGateway({
+      graph: { 'start-gateway': ['a'], a: ['end-gateway'] },
+      addresses: { a: [`127.0.0.1:${a.port}`] },
+      conditions: { a: { tags__keep: { $eq: true } } },
+      logger: pino({ level: 'silent' }),
+    });
+    opened.push(g);
+    const docs = new DocumentArray([
+      new Document({ tags: { keep: true } }),
+      new Document({ tags: { keep: false } }),
+    ]);
+    const req = createDataRequest();
+    req.data = {
+      $typeName: 'jina.DataRequestProto.DataContentProto',
+      documents: { case: 'docsBytes', value: docs.toBytes() },
+    };
+    const res = await client(g.port).unary.process_single_data(req);
+    expect(requestDocs(res).ids).toEqual([docs.ids[0]]);
+    expect(requestDocs(res).texts).toEqual(['A']);
   });
 });

@@ -185,7 +185,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     topology.close();
     throw err;
   }
-  logger.info({ ports, deployments: topology.deployments }, 'gateway ready');
+  logger.debug({ ports, deployments: topology.deployments }, 'gateway ready');
   let closing: Promise<void> | undefined;
   const gateway: Gateway = {
     port: started[0]!.port,

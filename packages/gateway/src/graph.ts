@@ -1,7 +1,9 @@
 /** Jina's graph description: node → the nodes it feeds; starts at `start-gateway`, ends at `end-gateway`. */
 export type GraphDescription = Record<string, readonly string[]>;
 
+/** The graph node every request starts from. */
 export const START = 'start-gateway';
+/** The graph node whose incoming parts make the response. */
 export const END = 'end-gateway';
 
 /** A deployment node of the Flow DAG. */

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { Code, type ConnectRouter, ConnectError } from '@connectrpc/connect';
 import { errorText, isErrorResponse } from '@weft/core';
@@ -95,17 +96,26 @@ export function grpcDoorRoutes(topology: Topology, options: GrpcDoorOptions) {
     router.service(JinaRPC, {
       call(requests, ctx) {
         markHandled();
-        const out = new AsyncQueue<DataRequestProto>();
+        // Every request in flight on this stream listens to the stream's signal.
+        setMaxListeners(prefetch + 16, ctx.signal);
+        let slot: (() => void) | undefined;
+        const wake = () => {
+          const s = slot;
+          slot = undefined;
+          s?.();
+        };
+        // A response counts against prefetch until the client has taken it: a client that does
+        // not read cannot make the gateway buffer without bound.
+        const out = new AsyncQueue<DataRequestProto>(wake);
         let inFlight = 0;
         let inputDone = false;
-        let slot: (() => void) | undefined;
         const finish = () => {
           if (inputDone && inFlight === 0) out.end();
         };
         (async () => {
           try {
             for await (const req of requests) {
-              while (inFlight >= prefetch) await new Promise<void>((r) => (slot = r));
+              while (inFlight + out.size >= prefetch) await new Promise<void>((r) => (slot = r));
               inFlight++;
               observed(topology, metrics, 'grpc', req, ctx.signal)
                 .then(
@@ -114,9 +124,7 @@ export function grpcDoorRoutes(topology: Topology, options: GrpcDoorOptions) {
                 )
                 .finally(() => {
                   inFlight--;
-                  const s = slot;
-                  slot = undefined;
-                  s?.();
+                  wake();
                   finish();
                 });
             }

@@ -43,7 +43,9 @@ export interface HeadOptions {
 
 /** A running head. */
 export interface Head {
+  /** The port the head listens on: the deployment's address for the gateway. */
   readonly port: number;
+  /** Stops accepting requests, lets in-flight ones finish (up to `graceMs`), closes shard connections. */
   close(graceMs?: number): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }

@@ -52,18 +52,30 @@ export function createFastify(options: WebDoorOptions): FastifyInstance {
     bodyLimit: options.bodyLimit,
     logger: false,
     connectionTimeout: 0,
-    requestTimeout: 0,
+    // A client must finish sending its request within 5 minutes (slow-loris guard); answers may take longer.
+    requestTimeout: 300_000,
     keepAliveTimeout: 72_000,
-    // On close: drop idle keep-alive connections at once, let in-flight requests finish (close(graceMs) cuts the rest).
+    // On close, idle keep-alive connections go at once; busy ones finish (up to graceMs).
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   } as const;
-  const app = options.tls
+  const app = (options.tls
     ? Fastify({ ...base, https: { cert: options.tls.cert, key: options.tls.key } })
-    : Fastify(base);
-  return app as unknown as FastifyInstance;
+    : Fastify(base)) as unknown as FastifyInstance;
+  // While closing, answers say `connection: close`, so keep-alive connections end with their last response.
+  let draining = false;
+  drainers.set(app, () => {
+    draining = true;
+  });
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (draining) reply.header('connection', 'close');
+    return payload;
+  });
+  return app;
 }
+
+const drainers = new WeakMap<FastifyInstance, () => void>();
 
 /** Starts listening and returns the door. */
 export async function listen(app: FastifyInstance, options: WebDoorOptions): Promise<WebDoor> {
@@ -74,14 +86,11 @@ export async function listen(app: FastifyInstance, options: WebDoorOptions): Pro
     port,
     close(graceMs: number) {
       closing ??= (async () => {
+        drainers.get(app)?.();
         const timer = setTimeout(() => app.server.closeAllConnections?.(), graceMs);
         timer.unref();
-        // Keep-alive connections whose last request finishes during the drain go idle: close them as they do.
-        const idle = setInterval(() => app.server.closeIdleConnections?.(), 50);
-        idle.unref();
         await app.close();
         clearTimeout(timer);
-        clearInterval(idle);
       })();
       return closing;
     },

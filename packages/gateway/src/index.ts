@@ -13,7 +13,4 @@ export type { CallObserver, PoolOptions, PoolTls, SendOptions } from './pool.js'
 export { reduceDocs, reduceRequests } from './reduce.js';
 export { Topology } from './topology.js';
 export type { DeploymentOptions, TopologyOptions } from './topology.js';
-export { docsFromJson, docsToJson, JsonFormError } from './json-form.js';
 export { WS_CLOSE } from './ws-door.js';
-export { GatewayMetrics } from './metrics.js';
-export type { Door } from './metrics.js';

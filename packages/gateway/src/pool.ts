@@ -46,6 +46,7 @@ export interface CallObserver {
 
 /** Per-call options of {@link DeploymentPool.send}. */
 export interface SendOptions {
+  /** Aborts the call (and stops retries). @default none */
   signal?: AbortSignal;
   /** Extra gRPC metadata (e.g. `traceparent`). */
   headers?: Record<string, string>;

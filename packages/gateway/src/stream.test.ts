@@ -14,6 +14,7 @@ import {
   JinaSingleDocumentRequestRPC,
   SingleDocumentRequestProtoSchema,
 } from '@weft/proto';
+import { Executor, requests, serveExecutor } from '@weft/executor-runtime';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Gateway, startGateway } from './index.js';
@@ -102,5 +103,50 @@ describe('streaming endpoints', () => {
       body: JSON.stringify({ data: [{ text: 'a' }, { text: 'b' }] }),
     });
     expect(bad.status).toBe(400);
+  });
+
+  it("streams a real executor runtime's async-generator endpoint through stream_doc and SSE", async () => {
+    class Counter extends Executor {
+      @requests({ on: '/count' })
+      async *count(doc: Document) {
+        for (let i = 1; i <= 3; i++) yield new Document({ text: `${doc.text}:${i}` });
+      }
+    }
+    const w = await serveExecutor({ uses: Counter, name: 'counter' });
+    const g = await startGateway({
+      graph: { 'start-gateway': ['counter'], counter: ['end-gateway'] },
+      addresses: { counter: [`127.0.0.1:${w.port}`] },
+      protocol: ['grpc', 'http'],
+      logger: pino({ level: 'silent' }),
+    });
+    const t = createWeftTransport(`http://127.0.0.1:${g.ports.grpc}`);
+    try {
+      const c = createClient(JinaSingleDocumentRequestRPC, t.transport);
+      const req = create(SingleDocumentRequestProtoSchema, {
+        header: { requestId: 'y', execEndpoint: '/count' },
+        document: new Document({ text: 'n' }).toProto(),
+      });
+      const texts: string[] = [];
+      for await (const part of c.stream_doc(req, { timeoutMs: 5000 }))
+        texts.push(Document.fromProto(part.document!).text);
+      expect(texts).toEqual(['n:1', 'n:2', 'n:3']);
+      const res = await fetch(`http://127.0.0.1:${g.ports.http}/stream`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ execEndpoint: '/count', data: [{ text: 'm' }] }),
+        signal: AbortSignal.timeout(5000),
+      });
+      const events = (await res.text()).split('\n\n').filter(Boolean);
+      expect(events).toHaveLength(4);
+      expect(events.slice(0, 3).map((e) => JSON.parse(e.split('\n')[1]!.slice(6)).text)).toEqual([
+        'm:1',
+        'm:2',
+        'm:3',
+      ]);
+    } finally {
+      t.close();
+      await g.close(1000);
+      await w.close(1000);
+    }
   });
 });

@@ -1,7 +1,15 @@
 import type { JsonObject } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { context, propagation, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
-import { endRoute, isErrorResponse, RESULTS_KEY, requestEndpoint, startRoute } from '@weft/core';
+import {
+  endRoute,
+  isErrorResponse,
+  RESULTS_KEY,
+  requestDocs,
+  requestEndpoint,
+  setRequestDocs,
+  startRoute,
+} from '@weft/core';
 import { compileFilter, Document, type FilterQuery } from '@weft/docarray';
 import type { DataRequestProto, DocumentProto } from '@weft/proto';
 import { END, type GraphDescription, type GraphNode, START, parseGraph } from './graph.js';
@@ -135,7 +143,17 @@ export class Topology {
     const pred = this.#conditions.get(name);
     if (!pred) return req;
     const d = req.data?.documents;
-    if (d?.case !== 'docs') return req; // docs_bytes or none: nothing decoded to filter
+    if (d?.case === undefined) return req;
+    if (d.case !== 'docs') {
+      // docs_bytes: decode, filter, and send the survivors as docs.
+      const docs = requestDocs(req);
+      const out: DataRequestProto = { ...req };
+      setRequestDocs(
+        out,
+        docs.filter((doc) => pred(doc)),
+      );
+      return out;
+    }
     const kept: DocumentProto[] = d.value.docs.filter((p) => pred(Document.fromProto(p)));
     if (kept.length === d.value.docs.length) return req;
     return {

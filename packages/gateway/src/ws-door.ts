@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import fastifyWebsocket from '@fastify/websocket';
@@ -42,9 +43,15 @@ export async function startWebSocketDoor(options: WebDoorOptions): Promise<WebDo
     },
     errorHandler: (_err, socket) => socket.terminate(),
   });
+  // Requests in flight across all connections, so that closing the door can wait for them.
+  let total = 0;
+  let draining = false;
+  let idle: (() => void) | undefined;
   app.get('/', { websocket: true }, (socket: WebSocket) => {
     const binary = socket.protocol === 'bytes';
     const ac = new AbortController();
+    // Every request in flight on this connection listens to the one signal.
+    setMaxListeners(prefetch + 16, ac.signal);
     let inFlight = 0;
     let inputDone = false;
     let closed = false;
@@ -72,7 +79,12 @@ export async function startWebSocketDoor(options: WebDoorOptions): Promise<WebDo
     };
     socket.on('message', (data: RawData, isBinary: boolean) => {
       if (closed) return;
-      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      if (draining) return close(1001, 'the gateway is shutting down');
+      const buf = Array.isArray(data)
+        ? Buffer.concat(data)
+        : Buffer.isBuffer(data)
+          ? data
+          : Buffer.from(data as ArrayBuffer);
       let req: DataRequestProto;
       try {
         if (binary) {
@@ -107,33 +119,56 @@ export async function startWebSocketDoor(options: WebDoorOptions): Promise<WebDo
         return close(WS_CLOSE.invalidPayload, ConnectError.from(err).rawMessage);
       }
       inFlight++;
+      total++;
       if (inFlight >= prefetch) socket.pause();
       const done = metrics.begin('websocket', buf.byteLength);
-      topology
-        .process(req, ac.signal)
-        .then(
-          (res) => {
-            if (closed) return done('ok');
-            const out = binary ? toBinary(DataRequestProtoSchema, res) : JSON.stringify(responseToJson(res));
-            done(
-              isErrorResponse(res) ? 'error' : 'ok',
-              typeof out === 'string' ? Buffer.byteLength(out) : out.byteLength,
-            );
-            socket.send(out, { binary });
-          },
-          (err) => {
-            done('failed');
-            const ce = ConnectError.from(err);
-            const bad = ce.code === Code.InvalidArgument;
-            close(bad ? WS_CLOSE.invalidPayload : WS_CLOSE.internal, `${Code[ce.code]}: ${ce.rawMessage}`);
-          },
-        )
-        .finally(() => {
-          inFlight--;
-          if (inFlight < prefetch && !closed) socket.resume();
-          maybeEnd();
-        });
+      // A request counts against prefetch until its response is written to the socket, so a
+      // client that does not read cannot make the gateway buffer without bound.
+      const release = () => {
+        inFlight--;
+        total--;
+        if (total === 0) idle?.();
+        if (inFlight < prefetch && !closed) socket.resume();
+        maybeEnd();
+      };
+      topology.process(req, ac.signal).then(
+        (res) => {
+          if (closed) {
+            done('ok');
+            return release();
+          }
+          const out = binary ? toBinary(DataRequestProtoSchema, res) : JSON.stringify(responseToJson(res));
+          done(
+            isErrorResponse(res) ? 'error' : 'ok',
+            typeof out === 'string' ? Buffer.byteLength(out) : out.byteLength,
+          );
+          socket.send(out, { binary }, () => release());
+        },
+        (err) => {
+          done('failed');
+          const ce = ConnectError.from(err);
+          const bad = ce.code === Code.InvalidArgument;
+          close(bad ? WS_CLOSE.invalidPayload : WS_CLOSE.internal, `${Code[ce.code]}: ${ce.rawMessage}`);
+          release();
+        },
+      );
     });
   });
-  return listen(app, options);
+  const door = await listen(app, options);
+  return {
+    port: door.port,
+    async close(graceMs: number) {
+      // Answer what is in flight (up to graceMs) before the plugin closes every connection.
+      draining = true;
+      if (total > 0) {
+        await Promise.race([
+          new Promise<void>((r) => {
+            idle = r;
+          }),
+          new Promise((r) => setTimeout(r, graceMs).unref()),
+        ]);
+      }
+      await door.close(graceMs);
+    },
+  };
 }

@@ -1,0 +1,102 @@
+import { create, type JsonObject } from '@bufbuild/protobuf';
+import { createClient } from '@connectrpc/connect';
+import { type UniversalClientFn, universalClientResponseFromFetch } from '@connectrpc/connect/protocol';
+import { createTransport } from '@connectrpc/connect/protocol-grpc-web';
+import { newRequestId } from '@weft/core';
+import { Document } from '@weft/docarray';
+import {
+  type DataRequestProto,
+  DataRequestProtoSchema,
+  JinaGatewayDryRunRPC,
+  JinaSingleDataRequestRPC,
+  JinaSingleDocumentRequestRPC,
+  StatusProto_StatusCode,
+} from '@weft/proto';
+import { ExecutorError } from './errors.js';
+import type { ResolvedClientOptions } from './options.js';
+import type { CallOptions, ClientTransport } from './transport.js';
+
+/** Largest message sent or received over gRPC-web: 256 MiB, as on the other transports. */
+const MAX_BYTES = 256 * 1024 * 1024;
+
+/**
+ * A connect HTTP client over `fetch` that sends the request body as one buffer: browsers cannot
+ * stream request bodies over HTTP/1.1, and gRPC-web requests are a single message anyway.
+ */
+function bufferedFetchClient(fetchImpl: typeof fetch): UniversalClientFn {
+  return async (req) => {
+    let body: Uint8Array | undefined;
+    if (req.body !== undefined) {
+      const parts: Uint8Array[] = [];
+      let n = 0;
+      for await (const chunk of req.body) {
+        parts.push(chunk);
+        n += chunk.byteLength;
+      }
+      body = new Uint8Array(n);
+      let at = 0;
+      for (const p of parts) {
+        body.set(p, at);
+        at += p.byteLength;
+      }
+    }
+    const res = await fetchImpl(req.url, {
+      method: req.method,
+      headers: req.header,
+      body: body as RequestInit['body'],
+      signal: req.signal,
+      redirect: 'error',
+    });
+    return universalClientResponseFromFetch(res);
+  };
+}
+
+/**
+ * The gRPC-web transport: unary `process_single_data` per request, `dry_run`, and `stream_doc`
+ * (server streaming), over `fetch` and HTTP/1.1 or HTTP/2, for pages that call a gateway (or a
+ * gRPC-web proxy such as Envoy in front of it) directly. gRPC-web has no client streaming, so
+ * there is no `Call` stream: `stream` is ignored. Browser-safe.
+ */
+export function createGrpcWebTransport(o: ResolvedClientOptions, fetchImpl: typeof fetch): ClientTransport {
+  const transport = createTransport({
+    httpClient: bufferedFetchClient(fetchImpl),
+    baseUrl: `${o.tls ? 'https' : 'http'}://${o.hostPort}`,
+    useBinaryFormat: true,
+    interceptors: [],
+    acceptCompression: [],
+    sendCompression: null,
+    compressMinBytes: 1024,
+    readMaxBytes: MAX_BYTES,
+    writeMaxBytes: MAX_BYTES,
+  });
+  const single = createClient(JinaSingleDataRequestRPC, transport);
+  const dry = createClient(JinaGatewayDryRunRPC, transport);
+  const docs = createClient(JinaSingleDocumentRequestRPC, transport);
+  const opts = (c: CallOptions) => ({ signal: c.signal, headers: c.headers });
+  return {
+    address: o.address,
+    tls: o.tls,
+    unary: (req: DataRequestProto, call: CallOptions) => single.process_single_data(req, opts(call)),
+    dryRun: (call) => dry.dry_run({}, opts(call)),
+    async *streamDoc(endpoint, doc, extra, call) {
+      const req = {
+        header: { requestId: newRequestId(), execEndpoint: endpoint, targetExecutor: extra.targetExecutor },
+        parameters: { __results__: {}, ...(extra.parameters ?? {}) } as JsonObject,
+        document: doc.toProto(),
+      };
+      for await (const res of docs.stream_doc(req, opts(call))) {
+        if (res.header?.status?.code === StatusProto_StatusCode.ERROR) {
+          throw new ExecutorError(
+            create(DataRequestProtoSchema, {
+              header: res.header,
+              parameters: res.parameters,
+              routes: res.routes,
+            }),
+          );
+        }
+        if (res.document) yield Document.fromProto(res.document);
+      }
+    },
+    close: () => {},
+  };
+}
