@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import type { ConnectRouter } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { DEFAULT_MAX_MESSAGE_BYTES, HTTP2_WINDOW_BYTES } from '@weft/core/grpc';
+import { type GatewayLimits, guardSession } from './limits.js';
+import type { AccessCheck } from './access.js';
 
 // The gateway's own HTTP/2 listener (like @weft/core's startGrpcServer), with one difference:
 // connect reports a request message that does not decode as INTERNAL; at a door that is the
@@ -25,6 +27,9 @@ export interface GrpcListenerOptions {
   host: string;
   maxMessageBytes?: number;
   tls?: { cert: Buffer; key: Buffer };
+  limits: Required<GatewayLimits>;
+  /** Bearer-token check; undefined = open. */
+  access?: AccessCheck;
 }
 
 /** Starts the gRPC door's HTTP/2 server. */
@@ -39,7 +44,28 @@ export async function startGrpcListener(options: GrpcListenerOptions) {
     readMaxBytes: maxBytes,
     writeMaxBytes: maxBytes,
   });
+  const access = options.access;
   const handler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
+    if (access && !(access.publicHealth && req.url.startsWith('/grpc.health.v1.Health/'))) {
+      void access.refuse(req.headers.authorization, 'grpc', req.socket?.remoteAddress).then((why) => {
+        if (why === undefined) return serve(req, res);
+        // Trailers-only UNAUTHENTICATED: nothing of the request is read or routed.
+        if (res.stream.destroyed) return;
+        res.stream.respond(
+          {
+            ':status': 200,
+            'content-type': 'application/grpc',
+            'grpc-status': '16',
+            'grpc-message': encodeURIComponent(`unauthenticated: ${why}`),
+          },
+          { endStream: true },
+        );
+      });
+      return;
+    }
+    serve(req, res);
+  };
+  const serve = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
     const state = { handled: false };
     const addTrailers = res.addTrailers.bind(res);
     res.addTrailers = (headers) => {
@@ -50,17 +76,29 @@ export async function startGrpcListener(options: GrpcListenerOptions) {
     };
     reached.run(state, () => adapter(req, res));
   };
-  const settings: http2.Settings = { maxConcurrentStreams: 1000, initialWindowSize: HTTP2_WINDOW_BYTES };
+  const { limits } = options;
+  const settings: http2.Settings = {
+    maxConcurrentStreams: limits.maxConcurrentStreams,
+    initialWindowSize: HTTP2_WINDOW_BYTES,
+  };
   const common = { settings, maxSessionMemory: 1024 };
   const server = options.tls
     ? http2.createSecureServer(
-        { ...common, cert: options.tls.cert, key: options.tls.key, allowHTTP1: false },
+        {
+          ...common,
+          cert: options.tls.cert,
+          key: options.tls.key,
+          allowHTTP1: false,
+          handshakeTimeout: limits.headersTimeoutMs,
+        },
         handler,
       )
     : http2.createServer(common, handler);
+  server.maxConnections = limits.maxConnections;
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (s) => {
     sessions.add(s);
+    guardSession(s, limits);
     s.on('close', () => sessions.delete(s));
     s.on('error', () => {});
     try {
