@@ -59,7 +59,8 @@ describe('case 11: soak', () => {
         let i = 0;
         while (!stop) {
           await sleep(Math.min(KILL_EVERY, Math.max(0, DURATION - elapsed())));
-          if (stop || elapsed() >= DURATION) break;
+          // No kill in the last 5 s: every kill must be followed by its restart within the run.
+          if (stop || elapsed() > DURATION - 5000) break;
           const name = replicas[i++ % replicas.length]!;
           const pid = flow.describe().find((r) => r.name === name)!.pid!;
           process.kill(pid, 'SIGKILL');
@@ -84,10 +85,13 @@ describe('case 11: soak', () => {
       const tail = samples.slice(-3);
       const endRss = tail.reduce((n, s) => n + s.rss, 0) / tail.length;
       const endFds = Math.max(...tail.map((s) => s.fds));
-      const restarts = flow
-        .describe()
-        .filter((r) => r.kind === 'executor')
-        .reduce((n, r) => n + r.restarts, 0);
+      const restartsNow = () =>
+        flow
+          .describe()
+          .filter((r) => r.kind === 'executor')
+          .reduce((n, r) => n + r.restarts, 0);
+      for (let i = 0; i < 100 && restartsNow() < kills.length; i++) await sleep(100);
+      const restarts = restartsNow();
       console.log(
         `[case 11] ${(elapsed() / 1000).toFixed(0)} s: ${ok} requests ok, ${failures.length} failed; ${kills.length} kills (${kills.join(', ')}), ${restarts} restarts; ` +
           `gateway RSS ${(base.rss / MiB).toFixed(1)} → ${(endRss / MiB).toFixed(1)} MiB (${(((endRss - base.rss) / base.rss) * 100).toFixed(1)} %), fds ${base.fds} → ${endFds}`,
