@@ -7,6 +7,8 @@ import type { GraphDescription } from './graph.js';
 import { grpcDoorRoutes } from './grpc-door.js';
 import { startGrpcListener } from './grpc-listener.js';
 import { startHttpDoor } from './http-door.js';
+import { createAccessCheck, type GatewayAuth } from './access.js';
+import { type GatewayLimits, normalizeLimits } from './limits.js';
 import { GatewayMetrics, startMonitoring } from './metrics.js';
 import type { PoolOptions } from './pool.js';
 import { type DeploymentOptions, Topology } from './topology.js';
@@ -51,6 +53,10 @@ export interface GatewayOptions {
   bodyLimit?: number;
   /** Pool defaults for every deployment (per-deployment options win). */
   pool?: PoolOptions;
+  /** Bearer-token authentication at every door (and `/metrics` unless `publicHealth`). @default off: every request passes */
+  auth?: GatewayAuth;
+  /** Timeouts, connection and stream caps, and backpressure; every limit is on by default (see {@link GatewayLimits}). */
+  limits?: GatewayLimits;
   /** Logger. @default pino at level 'info' on stderr */
   logger?: Logger;
 }
@@ -113,6 +119,8 @@ function normalizeDoors(options: GatewayOptions): { protocol: GatewayProtocol; p
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const doors = normalizeDoors(options);
+  const limits = normalizeLimits(options.limits);
+  const access = createAccessCheck(options.auth);
   const host = options.host ?? '127.0.0.1';
   const logger =
     options.logger ??
@@ -133,6 +141,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     noReduce: options.noReduce,
     deployments: options.deployments,
     pool: options.pool,
+    maxInFlight: limits.maxInFlight,
     observer: {
       ...metrics.observer(),
       onRejoin: (deployment, address) =>
@@ -152,6 +161,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     prefetch: options.prefetch,
     bodyLimit: options.bodyLimit ?? 100 * 1024 * 1024,
     logger,
+    limits,
+    access,
   };
   try {
     for (const { protocol, port } of doors) {
@@ -161,6 +172,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           port,
           host,
           tls,
+          limits,
+          access,
           maxMessageBytes: options.bodyLimit,
           routes: grpcDoorRoutes(topology, { prefetch: options.prefetch, status: () => status, metrics }),
         });
@@ -179,7 +192,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       started.push(door);
       ports[protocol] = door.port;
     }
-    if (options.monitoring) monitoring = await startMonitoring(metrics, options.monitoring.port, host);
+    if (options.monitoring)
+      monitoring = await startMonitoring(metrics, options.monitoring.port, host, access);
   } catch (err) {
     for (const d of started) await d.close(0);
     topology.close();

@@ -1,3 +1,5 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Code, ConnectError } from '@connectrpc/connect';
 import fastifyCors from '@fastify/cors';
@@ -19,6 +21,8 @@ import {
   responseToJson,
 } from './request-json.js';
 import type { Topology } from './topology.js';
+import { type GatewayLimits, OverloadedError } from './limits.js';
+import type { AccessCheck } from './access.js';
 
 /** Options shared by the HTTP and WebSocket doors. */
 export interface WebDoorOptions {
@@ -30,6 +34,9 @@ export interface WebDoorOptions {
   prefetch: number | undefined;
   bodyLimit: number;
   logger: Logger;
+  limits: Required<GatewayLimits>;
+  /** Bearer-token check; undefined = open. */
+  access?: AccessCheck;
 }
 
 /** Options of the HTTP door. */
@@ -48,21 +55,53 @@ export interface WebDoor {
 
 /** Creates a fastify instance with Weft's limits (HTTP/1.1, optional TLS). */
 export function createFastify(options: WebDoorOptions): FastifyInstance {
+  const { limits } = options;
+  // Node checks header/request timeouts only every connectionsCheckingInterval (30 s by default),
+  // which is fixed when the server is created: hence a server factory.
+  const serverOptions = {
+    connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: Math.min(72_000, limits.idleTimeoutMs),
+  };
+  const tls = options.tls;
   const base = {
     bodyLimit: options.bodyLimit,
     logger: false,
     connectionTimeout: 0,
-    // A client must finish sending its request within 5 minutes (slow-loris guard); answers may take longer.
-    requestTimeout: 300_000,
-    keepAliveTimeout: 72_000,
+    // A client must finish sending its request within requestTimeoutMs (slow-loris guard); answers may take longer.
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: serverOptions.keepAliveTimeout,
     // On close, idle keep-alive connections go at once; busy ones finish (up to graceMs).
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    serverFactory: (handler: http.RequestListener) => {
+      const server = tls
+        ? https.createServer(
+            { ...serverOptions, cert: tls.cert, key: tls.key, handshakeTimeout: limits.headersTimeoutMs },
+            handler,
+          )
+        : http.createServer(serverOptions, handler);
+      server.maxConnections = limits.maxConnections;
+      return server;
+    },
   } as const;
-  const app = (options.tls
-    ? Fastify({ ...base, https: { cert: options.tls.cert, key: options.tls.key } })
-    : Fastify(base)) as unknown as FastifyInstance;
+  const app = Fastify(base) as unknown as FastifyInstance;
+  const access = options.access;
+  if (access) {
+    app.addHook('onRequest', async (req, reply) => {
+      // A WebSocket upgrade is let through: the WebSocket door refuses it with close 1008.
+      if (req.headers.upgrade?.toLowerCase() === 'websocket') return;
+      if (access.publicHealth && req.method === 'GET' && req.url === '/') return;
+      const why = await access.refuse(req.headers.authorization, 'http', req.socket.remoteAddress);
+      if (why === undefined) return;
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .send({ detail: `unauthenticated: ${why}`, code: 'Unauthenticated' });
+    });
+  }
   // While closing, answers say `connection: close`, so keep-alive connections end with their last response.
   let draining = false;
   drainers.set(app, () => {
@@ -99,7 +138,9 @@ export async function listen(app: FastifyInstance, options: WebDoorOptions): Pro
 
 function errorBody(err: unknown) {
   const ce = ConnectError.from(err);
-  return { status: httpStatusOf(ce.code), body: { detail: ce.rawMessage, code: Code[ce.code] } };
+  // Too busy (429, retry later) is not too large (413): both are RESOURCE_EXHAUSTED on gRPC.
+  const status = err instanceof OverloadedError ? 429 : httpStatusOf(ce.code);
+  return { status, body: { detail: ce.rawMessage, code: Code[ce.code] } };
 }
 
 const responseSchema = {
@@ -115,6 +156,11 @@ const responseSchema = {
     additionalProperties: true,
   },
   413: { description: 'The body is larger than bodyLimit', type: 'object', additionalProperties: true },
+  429: {
+    description: 'The gateway has limits.maxInFlight requests in flight; retry later with backoff',
+    type: 'object',
+    additionalProperties: true,
+  },
   503: { description: 'A deployment is unavailable', type: 'object', additionalProperties: true },
   504: {
     description: 'A deployment did not answer within timeoutSend',

@@ -14,3 +14,6 @@ export { reduceDocs, reduceRequests } from './reduce.js';
 export { Topology } from './topology.js';
 export type { DeploymentOptions, TopologyOptions } from './topology.js';
 export { WS_CLOSE } from './ws-door.js';
+export { DEFAULT_LIMITS, OverloadedError } from './limits.js';
+export type { GatewayLimits } from './limits.js';
+export type { AccessDoor, GatewayAuth } from './access.js';

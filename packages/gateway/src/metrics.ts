@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Code } from '@connectrpc/connect';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { CallObserver } from './pool.js';
+import type { AccessCheck } from './access.js';
 
 /** The door a request came in through. */
 export type Door = 'grpc' | 'http' | 'websocket';
@@ -100,8 +101,17 @@ export async function startMonitoring(
   metrics: GatewayMetrics,
   port: number,
   host: string,
+  access?: AccessCheck,
 ): Promise<{ port: number; close(): Promise<void> }> {
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer(async (req, res) => {
+    if (access && !access.publicHealth) {
+      const why = await access.refuse(req.headers.authorization, 'monitoring', req.socket.remoteAddress);
+      if (why !== undefined) {
+        res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' });
+        res.end(`unauthenticated: ${why}\n`);
+        return;
+      }
+    }
     if (req.method === 'GET' && (req.url === '/metrics' || req.url?.startsWith('/metrics?'))) {
       metrics.registry.metrics().then(
         (text) => {

@@ -45,9 +45,37 @@ function optString(body: Record<string, unknown>, a: string, b: string): string 
   return v;
 }
 
+/**
+ * Deepest nesting of objects and arrays a JSON request may have (the body itself is level 1).
+ * Every level of `tags` or `parameters` costs up to three protobuf message levels, and protobuf
+ * decoders (protobuf-es, Jina's Python) stop at 100: deeper input would fail inside the Flow.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/** Nesting depth of a parsed JSON value, without recursion (so any depth is safe to measure). */
+function jsonDepth(value: unknown, stopAt: number): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (d > max) max = d;
+    if (max > stopAt) return max;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, d + 1]);
+    }
+  }
+  return max;
+}
+
 /** Builds a DataRequest from a JSON body; throws INVALID_ARGUMENT naming the bad field. */
 export function requestFromJson(body: unknown, endpoint?: string): DataRequestProto {
   if (!isObject(body)) throw new ConnectError('the request body must be a JSON object', Code.InvalidArgument);
+  if (jsonDepth(body, MAX_JSON_DEPTH) > MAX_JSON_DEPTH)
+    throw new ConnectError(
+      `the request nests objects/arrays more than ${MAX_JSON_DEPTH} levels deep; flatten tags and parameters`,
+      Code.InvalidArgument,
+    );
   const parameters = body.parameters ?? {};
   if (!isObject(parameters)) throw new ConnectError("'parameters' must be an object", Code.InvalidArgument);
   const ep = endpoint ?? optString(body, 'execEndpoint', 'exec_endpoint') ?? '/';

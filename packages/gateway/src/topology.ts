@@ -15,6 +15,7 @@ import type { DataRequestProto, DocumentProto } from '@weft/proto';
 import { END, type GraphDescription, type GraphNode, START, parseGraph } from './graph.js';
 import { type CallObserver, DeploymentPool, type PoolOptions } from './pool.js';
 import { reduceRequests } from './reduce.js';
+import { Admission, DEFAULT_LIMITS } from './limits.js';
 
 /** Per-deployment options of the gateway's connection towards it. */
 export interface DeploymentOptions {
@@ -40,6 +41,8 @@ export interface TopologyOptions {
   pool?: PoolOptions;
   /** Receives per-call reports (metrics). */
   observer?: CallObserver;
+  /** Requests in flight at once; further ones get {@link OverloadedError}. @default 10000 */
+  maxInFlight?: number;
 }
 
 type Outcome = { ok: true; req: DataRequestProto } | { ok: false; res: DataRequestProto };
@@ -51,6 +54,7 @@ const tracer = trace.getTracer('@weft/gateway');
 
 /** Routes requests through the Flow's DAG of deployments. */
 export class Topology {
+  readonly #admission: Admission;
   readonly #order: GraphNode[];
   readonly #ends: string[];
   readonly #pools = new Map<string, DeploymentPool>();
@@ -63,6 +67,7 @@ export class Topology {
   readonly #shutdown = new AbortController();
 
   constructor(options: TopologyOptions) {
+    this.#admission = new Admission(options.maxInFlight ?? DEFAULT_LIMITS.maxInFlight);
     this.#order = parseGraph(options.graph);
     this.#ends = Object.entries(options.graph)
       .filter(([, tos]) => tos.includes(END))
@@ -163,14 +168,18 @@ export class Topology {
   }
 
   /** Sends a request through the DAG; resolves with the response (an ERROR response if a deployment failed). */
-  async process(req: DataRequestProto, signal?: AbortSignal): Promise<DataRequestProto> {
+  process(req: DataRequestProto, signal?: AbortSignal): Promise<DataRequestProto> {
+    return this.#admission.run(() => this.#process(req, signal));
+  }
+
+  async #process(req: DataRequestProto, signal?: AbortSignal): Promise<DataRequestProto> {
     const target = req.header?.targetExecutor;
     if (target) {
       try {
-        new RegExp(target);
-      } catch {
+        new RegExp(`^(?:${target})`).test(''); // as #skips uses it; V8 reports some errors (too large) only when it runs
+      } catch (err) {
         throw new ConnectError(
-          `target_executor '${target}' is not a valid regular expression`,
+          `target_executor '${target.length > 80 ? `${target.slice(0, 80)}…` : target}' is not a valid regular expression: ${(err as Error).message.slice(-60)}`,
           Code.InvalidArgument,
         );
       }

@@ -7,6 +7,7 @@ import { type DataRequestProto, DataRequestProtoSchema } from '@weft/proto';
 import type { RawData, WebSocket } from 'ws';
 import { createFastify, listen, type WebDoor, type WebDoorOptions } from './http-door.js';
 import { requestFromJson, responseToJson } from './request-json.js';
+import type { FastifyRequest } from 'fastify';
 
 /** WebSocket close codes used by the door. */
 export const WS_CLOSE = {
@@ -17,6 +18,12 @@ export const WS_CLOSE = {
   tooBig: 1009,
   /** A transport error towards a deployment (UNAVAILABLE, DEADLINE_EXCEEDED) or an internal error. */
   internal: 1011,
+  /** Nothing in flight and no frame for limits.idleTimeoutMs, or the gateway is closing. */
+  goingAway: 1001,
+  /** Missing or invalid credentials (auth). */
+  policyViolation: 1008,
+  /** The gateway has limits.maxInFlight requests in flight: reconnect later. */
+  tryAgainLater: 1013,
 } as const;
 
 function reason(text: string): string {
@@ -47,7 +54,7 @@ export async function startWebSocketDoor(options: WebDoorOptions): Promise<WebDo
   let total = 0;
   let draining = false;
   let idle: (() => void) | undefined;
-  app.get('/', { websocket: true }, (socket: WebSocket) => {
+  app.get('/', { websocket: true }, (socket: WebSocket, upgrade: FastifyRequest) => {
     const binary = socket.protocol === 'bytes';
     const ac = new AbortController();
     // Every request in flight on this connection listens to the one signal.
@@ -77,8 +84,23 @@ export async function startWebSocketDoor(options: WebDoorOptions): Promise<WebDo
     const maybeEnd = () => {
       if (inputDone && inFlight === 0) close(WS_CLOSE.normal, 'input ended');
     };
+    // An idle connection (nothing in flight, no frame for idleTimeoutMs) is closed with 1001.
+    const idleMs = options.limits.idleTimeoutMs;
+    let idleTimer: NodeJS.Timeout | undefined;
+    const armIdle = () => {
+      clearTimeout(idleTimer);
+      if (closed) return;
+      idleTimer = setTimeout(() => {
+        if (inFlight === 0) close(WS_CLOSE.goingAway, `idle for ${idleMs} ms (limits.idleTimeoutMs)`);
+        else armIdle();
+      }, idleMs);
+      idleTimer.unref();
+    };
+    armIdle();
+    socket.once('close', () => clearTimeout(idleTimer));
     socket.on('message', (data: RawData, isBinary: boolean) => {
       if (closed) return;
+      armIdle();
       if (draining) return close(1001, 'the gateway is shutting down');
       const buf = Array.isArray(data)
         ? Buffer.concat(data)
@@ -148,11 +170,27 @@ export async function startWebSocketDoor(options: WebDoorOptions): Promise<WebDo
           done('failed');
           const ce = ConnectError.from(err);
           const bad = ce.code === Code.InvalidArgument;
-          close(bad ? WS_CLOSE.invalidPayload : WS_CLOSE.internal, `${Code[ce.code]}: ${ce.rawMessage}`);
+          const code = bad
+            ? WS_CLOSE.invalidPayload
+            : ce.code === Code.ResourceExhausted
+              ? WS_CLOSE.tryAgainLater
+              : WS_CLOSE.internal;
+          close(code, `${Code[ce.code]}: ${ce.rawMessage}`);
           release();
         },
       );
     });
+    const access = options.access;
+    if (access) {
+      // No frame is read until the credentials (header, or ?access_token= for browsers) pass.
+      socket.pause();
+      const query = new URL(upgrade.url, 'http://gateway').searchParams.get('access_token');
+      const authorization = upgrade.headers.authorization ?? (query ? `Bearer ${query}` : undefined);
+      void access.refuse(authorization, 'websocket', upgrade.socket.remoteAddress).then((why) => {
+        socket.resume(); // also to read the client's answer to our close frame
+        if (why !== undefined) close(WS_CLOSE.policyViolation, `Unauthenticated: ${why}`);
+      });
+    }
   });
   const door = await listen(app, options);
   return {

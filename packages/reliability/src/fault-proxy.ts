@@ -15,10 +15,15 @@ export interface FaultSettings {
 
 /** Counts of what the proxy did. */
 export interface FaultStats {
+  /** Connections accepted and forwarded (or swallowed in blackhole mode). */
   accepted: number;
+  /** Connections destroyed at once because of `dropShare`. */
   dropped: number;
+  /** Connections destroyed at once because of `mode: 'reset'`. */
   reset: number;
+  /** Bytes received from clients. */
   bytesUp: number;
+  /** Bytes received from the target. */
   bytesDown: number;
 }
 
@@ -39,7 +44,10 @@ export class FaultProxy {
     this.#server = createServer((s) => this.#accept(s));
   }
 
-  /** Starts a proxy in front of `target` on a free (or given) port. */
+  /**
+   * Starts a proxy in front of `target` (host defaults to 127.0.0.1) on `port` (0 picks a free
+   * one) with the given fault settings.
+   */
   static async start(
     target: { host?: string; port: number },
     port = 0,
