@@ -281,7 +281,8 @@ describe('lifecycle', () => {
       const rt = await start({ uses: './executors.ts#SlowStart', port });
       // Keep probing until a SERVING answer arrives (bounded): under load the first may take a while.
       const deadline = Date.now() + 10_000;
-      while (!seen.some((s) => s.serving) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while (!seen.some((s) => s.serving) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
       polling = false;
       await poller;
       const constructed = Number(/constructed at (\d+)/.exec(rt.lines.join('\n'))?.[1]);
