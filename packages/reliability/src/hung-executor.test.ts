@@ -1,6 +1,6 @@
 // Case 4: an executor hangs (SIGSTOP) and recovers (SIGCONT).
 import { Code, ConnectError } from '@connectrpc/connect';
-import { Client } from '@weft/client';
+import { Client, TransportError } from '@weft/client';
 import { DocumentArray } from '@weft/docarray';
 import { Flow } from '@weft/orchestrator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,7 +33,11 @@ describe('case 4: a hung executor', () => {
           const t0 = performance.now();
           const err = await client.post('/', DocumentArray.empty(1), { timeoutMs: 20_000 }).then(
             () => undefined,
-            (e: unknown) => ConnectError.from(e),
+            // @weft/client rejects with a TransportError that keeps the connect code and the server's message.
+            (e: unknown) =>
+              e instanceof TransportError
+                ? new ConnectError(e.serverMessage, e.code as Code)
+                : ConnectError.from(e),
           );
           return { err, ms: performance.now() - t0 };
         }),
