@@ -59,7 +59,7 @@ describe('the seed Flow', () => {
   it('keeps ids and processes each doc once per deployment', async () => {
     const c = new Client({ port: flow.port! });
     const docs = DocumentArray.empty(10);
-    const r = await c.post('/', docs, { requestSize: 3 });
+    const r = await c.post('/', docs, { requestSize: 3, resultsInOrder: true });
     expect(r.ids).toEqual(docs.ids);
     expect(new Set(r.texts)).toEqual(new Set(['hello, world!goodbye!']));
     c.close();

@@ -1,9 +1,9 @@
 import { create, type JsonObject } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
-import { compressionGzip, createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
+import { compressionGzip, createGrpcTransport } from '@connectrpc/connect-node';
 import { newRequestId } from '@weft/core';
 import { Document } from '@weft/docarray';
-import { DEFAULT_MAX_MESSAGE_BYTES, HTTP2_WINDOW_BYTES } from '@weft/core/grpc';
+import { DEFAULT_MAX_MESSAGE_BYTES, GuardedHttp2SessionManager, HTTP2_WINDOW_BYTES } from '@weft/core/grpc';
 import {
   type DataRequestProto,
   DataRequestProtoSchema,
@@ -42,7 +42,7 @@ export function createGrpcClientTransport(o: ResolvedClientOptions): ClientTrans
   // One HTTP/2 session manager per "generation". After the connection is lost, calls move to a
   // fresh manager: a manager that went through failed reconnects can leave calls hanging.
   const makeGeneration = () => {
-    const sessionManager = new Http2SessionManager(
+    const sessionManager = new GuardedHttp2SessionManager(
       baseUrl,
       { idleConnectionTimeoutMs: 60_000, pingIntervalMs: o.keepaliveMs, pingTimeoutMs: o.keepaliveMs },
       { maxSessionMemory: 1024, settings: { initialWindowSize: HTTP2_WINDOW_BYTES }, ...nodeTlsOptions(o) },

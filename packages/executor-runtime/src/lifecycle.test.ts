@@ -257,23 +257,32 @@ describe('lifecycle', () => {
 
   it('answers SERVING only once the constructor has finished', async () => {
     const port = await freePort();
-    const probe = createWeftTransport(`http://127.0.0.1:${port}`);
     const seen: { at: number; serving: boolean }[] = [];
     let polling = true;
+    // A fresh connection per probe: a session that failed to connect may take its time to retry.
+    const probeOnce = async () => {
+      const probe = createWeftTransport(`http://127.0.0.1:${port}`);
+      try {
+        const h = await createClient(Health, probe.transport).check({}, { timeoutMs: 500 });
+        return h.status === HealthCheckResponse_ServingStatus.SERVING;
+      } catch {
+        return false;
+      } finally {
+        probe.close();
+      }
+    };
     const poller = (async () => {
-      const health = createClient(Health, probe.transport);
       while (polling) {
-        const serving = await health
-          .check({}, { timeoutMs: 200 })
-          .then((h) => h.status === HealthCheckResponse_ServingStatus.SERVING)
-          .catch(() => false);
-        seen.push({ at: Date.now(), serving });
+        seen.push({ at: Date.now(), serving: await probeOnce() });
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
     try {
       const rt = await start({ uses: './executors.ts#SlowStart', port });
-      await new Promise((r) => setTimeout(r, 100));
+      // Keep probing until a SERVING answer arrives (bounded): under load the first may take a while.
+      const deadline = Date.now() + 10_000;
+      while (!seen.some((s) => s.serving) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
       polling = false;
       await poller;
       const constructed = Number(/constructed at (\d+)/.exec(rt.lines.join('\n'))?.[1]);
@@ -284,7 +293,6 @@ describe('lifecycle', () => {
     } finally {
       polling = false;
       await poller;
-      probe.close();
     }
   });
 

@@ -4,12 +4,13 @@
  */
 export { DEFAULT_MAX_MESSAGE_BYTES, HTTP2_WINDOW_BYTES, startGrpcServer } from './server.js';
 export type { GrpcServer, GrpcServerOptions } from './server.js';
-export { createWeftTransport } from './transport.js';
+export { createWeftTransport, GuardedHttp2SessionManager } from './transport.js';
 export type { WeftTransport, WeftTransportOptions } from './transport.js';
 export { registerHealth, ServingStatus } from './health.js';
 export { waitForServing } from './wait.js';
 export { DEFAULT_MAX_SESSION_MEMORY_MB, startLeanGrpcServer } from './lean-server.js';
 export type {
+  ConnectNodeHandler,
   LeanBidiHandler,
   LeanCallContext,
   LeanGrpcServerOptions,

@@ -14,7 +14,7 @@ import {
   writeFrame,
 } from './lean-frame.js';
 import { DEFAULT_MAX_SESSION_MEMORY_MB } from './lean-server.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, HTTP2_WINDOW_BYTES } from './server.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, HTTP2_WINDOW_BYTES } from './settings.js';
 
 /** Options of {@link createLeanClient}. */
 export interface LeanClientOptions {

@@ -15,7 +15,7 @@ import {
   parseGrpcTimeout,
   writeFrame,
 } from './lean-frame.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, type GrpcServer, HTTP2_WINDOW_BYTES } from './server.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, type GrpcServer, HTTP2_WINDOW_BYTES } from './settings.js';
 
 /** Default `maxSessionMemory` of lean servers and clients, in MB: bounds the bytes buffered per HTTP/2 session. */
 export const DEFAULT_MAX_SESSION_MEMORY_MB = 128;
@@ -80,7 +80,15 @@ export interface LeanGrpcServerOptions {
   maxSessionMemoryMb?: number;
   /** Request messages of one bidi stream buffered before reading from the peer pauses. @default 32 */
   streamHighWaterMark?: number;
+  /**
+   * Wraps the connect-node handler that serves every path without a lean handler, e.g. to adjust
+   * the status of calls that failed before reaching a service. @default none
+   */
+  wrapConnect?: (handler: ConnectNodeHandler) => ConnectNodeHandler;
 }
+
+/** The request handler connect-node's adapter returns. */
+export type ConnectNodeHandler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
 
 /**
  * Starts a gRPC server on node:http2 that serves the given paths itself, over raw message bytes
@@ -109,7 +117,7 @@ export async function startLeanGrpcServer(options: LeanGrpcServerOptions): Promi
       );
     }
   }
-  const connectHandler = connectNodeAdapter({
+  const adapter: ConnectNodeHandler = connectNodeAdapter({
     routes: options.routes ?? (() => {}),
     grpc: true,
     grpcWeb: false,
@@ -118,6 +126,7 @@ export async function startLeanGrpcServer(options: LeanGrpcServerOptions): Promi
     readMaxBytes: maxBytes,
     writeMaxBytes: maxBytes,
   });
+  const connectHandler = options.wrapConnect ? options.wrapConnect(adapter) : adapter;
   const settings: http2.Settings = {
     maxConcurrentStreams: options.maxConcurrentStreams ?? 1000,
     initialWindowSize: window,

@@ -1,6 +1,26 @@
 import type { Transport } from '@connectrpc/connect';
 import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
-import { DEFAULT_MAX_MESSAGE_BYTES, HTTP2_WINDOW_BYTES } from './server.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, HTTP2_WINDOW_BYTES } from './settings.js';
+
+const guarded = new WeakSet<object>();
+
+/**
+ * connect-node's HTTP/2 session manager, made safe against sessions that fail after connect-node
+ * stopped listening to them: every session it hands a stream on gets a permanent `'error'`
+ * listener, so a late protocol error (e.g. an HTTP/1.1 server answering on a gRPC port) fails
+ * the call instead of crashing the process with an unhandled `'error'` event.
+ */
+export class GuardedHttp2SessionManager extends Http2SessionManager {
+  override async request(...args: Parameters<Http2SessionManager['request']>) {
+    const stream = await super.request(...args);
+    const session = stream.session;
+    if (session && !guarded.has(session)) {
+      guarded.add(session);
+      session.on('error', () => {});
+    }
+    return stream;
+  }
+}
 
 /** Options of {@link createWeftTransport}. */
 export interface WeftTransportOptions {
@@ -31,7 +51,11 @@ export function createWeftTransport(baseUrl: string, options: WeftTransportOptio
     ...(options.ca ? { ca: options.ca } : {}),
     ...(options.insecureSkipVerify ? { rejectUnauthorized: false } : {}),
   };
-  const sessionManager = new Http2SessionManager(baseUrl, { idleConnectionTimeoutMs: 60_000 }, nodeOptions);
+  const sessionManager = new GuardedHttp2SessionManager(
+    baseUrl,
+    { idleConnectionTimeoutMs: 60_000 },
+    nodeOptions,
+  );
   const transport = createGrpcTransport({
     baseUrl,
     sessionManager,

@@ -29,7 +29,10 @@ export function registerClient(program: Command): void {
   client
     .command('post')
     .description('send documents to an endpoint and print the result as JSON')
-    .requiredOption('--url <url>', 'the gateway: grpc://host:port (or host:port)')
+    .requiredOption(
+      '--url <url>',
+      'the gateway: grpc(s)://, http(s):// or ws(s)://host:port (host:port means gRPC)',
+    )
     .requiredOption('--on <endpoint>', 'the endpoint, e.g. /search')
     .option('--data <file.json|json>', 'documents: a JSON file, or inline JSON (\'[{"text": "hi"}]\')')
     .option(
@@ -59,9 +62,9 @@ Prints the result documents as a JSON list on stdout; exit code 1 when the reque
         requestSize: number;
         timeout?: number;
       }) => {
-        const a = parseAddress(o.url);
+        parseAddress(o.url); // a clear error for a malformed URL before reading any data
         const docs = await readData(o.data);
-        const c = new Client({ host: a.host, port: a.port, tls: a.tls });
+        const c = new Client(o.url.includes('://') ? o.url : `grpc://${o.url}`);
         try {
           const r = await c.post(o.on, docs, {
             parameters: o.parameters as never,
