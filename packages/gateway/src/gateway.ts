@@ -7,7 +7,7 @@ import type { GraphDescription } from './graph.js';
 import { grpcDoorRoutes } from './grpc-door.js';
 import { startGrpcListener } from './grpc-listener.js';
 import { startHttpDoor } from './http-door.js';
-import { createAccessCheck, type GatewayAuth } from './access.js';
+import { createAccessCheck, type GatewayAuth, type ServerTls } from './access.js';
 import { type GatewayLimits, normalizeLimits } from './limits.js';
 import { GatewayMetrics, startMonitoring } from './metrics.js';
 import type { PoolOptions } from './pool.js';
@@ -35,8 +35,11 @@ export interface GatewayOptions {
   port?: number | readonly number[];
   /** Interface to bind. @default '127.0.0.1' */
   host?: string;
-  /** TLS on every door: PEM certificate and key files. @default plaintext */
-  tls?: { certFile: string; keyFile: string };
+  /**
+   * TLS on every door: PEM certificate and key files. With `caFile`, mutual TLS: every client must
+   * present a certificate signed by that CA, or its handshake fails. @default plaintext
+   */
+  tls?: { certFile: string; keyFile: string; caFile?: string };
   /** Allow cross-origin requests on the HTTP door. @default false */
   cors?: boolean;
   /** Most requests in flight per gRPC stream or WebSocket connection. @default 1000 */
@@ -120,17 +123,18 @@ function normalizeDoors(options: GatewayOptions): { protocol: GatewayProtocol; p
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const doors = normalizeDoors(options);
   const limits = normalizeLimits(options.limits);
-  const access = createAccessCheck(options.auth);
+  const access = createAccessCheck(options.auth, !!options.tls?.caFile);
   const host = options.host ?? '127.0.0.1';
   const logger =
     options.logger ??
     pino({ name: 'gateway', level: process.env.WEFT_LOG_LEVEL ?? 'info' }, pino.destination(2));
-  let tls: { cert: Buffer; key: Buffer } | undefined;
+  let tls: ServerTls | undefined;
   if (options.tls) {
     try {
       tls = { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) };
+      if (options.tls.caFile) tls.ca = readFileSync(options.tls.caFile);
     } catch (err) {
-      throw new ConfigError(`tls: cannot read certFile/keyFile: ${(err as Error).message}`);
+      throw new ConfigError(`tls: cannot read certFile/keyFile/caFile: ${(err as Error).message}`);
     }
   }
   const metrics = new GatewayMetrics();

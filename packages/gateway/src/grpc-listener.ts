@@ -5,7 +5,7 @@ import type { ConnectRouter } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { DEFAULT_MAX_MESSAGE_BYTES, HTTP2_WINDOW_BYTES } from '@weft/core/grpc';
 import { type GatewayLimits, guardSession } from './limits.js';
-import type { AccessCheck } from './access.js';
+import { type AccessCheck, type ServerTls, serverTlsOptions } from './access.js';
 
 // The gateway's own HTTP/2 listener (like @weft/core's startGrpcServer), with one difference:
 // connect reports a request message that does not decode as INTERNAL; at a door that is the
@@ -26,7 +26,7 @@ export interface GrpcListenerOptions {
   port: number;
   host: string;
   maxMessageBytes?: number;
-  tls?: { cert: Buffer; key: Buffer };
+  tls?: ServerTls;
   limits: Required<GatewayLimits>;
   /** Bearer-token check; undefined = open. */
   access?: AccessCheck;
@@ -47,20 +47,22 @@ export async function startGrpcListener(options: GrpcListenerOptions) {
   const access = options.access;
   const handler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
     if (access && !(access.publicHealth && req.url.startsWith('/grpc.health.v1.Health/'))) {
-      void access.refuse(req.headers.authorization, 'grpc', req.socket?.remoteAddress).then((why) => {
-        if (why === undefined) return serve(req, res);
-        // Trailers-only UNAUTHENTICATED: nothing of the request is read or routed.
-        if (res.stream.destroyed) return;
-        res.stream.respond(
-          {
-            ':status': 200,
-            'content-type': 'application/grpc',
-            'grpc-status': '16',
-            'grpc-message': encodeURIComponent(`unauthenticated: ${why}`),
-          },
-          { endStream: true },
-        );
-      });
+      void access
+        .refuse(req.headers.authorization, 'grpc', req.socket?.remoteAddress, req.stream.session?.socket)
+        .then((why) => {
+          if (why === undefined) return serve(req, res);
+          // Trailers-only UNAUTHENTICATED: nothing of the request is read or routed.
+          if (res.stream.destroyed) return;
+          res.stream.respond(
+            {
+              ':status': 200,
+              'content-type': 'application/grpc',
+              'grpc-status': '16',
+              'grpc-message': encodeURIComponent(`unauthenticated: ${why}`),
+            },
+            { endStream: true },
+          );
+        });
       return;
     }
     serve(req, res);
@@ -84,13 +86,7 @@ export async function startGrpcListener(options: GrpcListenerOptions) {
   const common = { settings, maxSessionMemory: 1024 };
   const server = options.tls
     ? http2.createSecureServer(
-        {
-          ...common,
-          cert: options.tls.cert,
-          key: options.tls.key,
-          allowHTTP1: false,
-          handshakeTimeout: limits.headersTimeoutMs,
-        },
+        { ...common, ...serverTlsOptions(options.tls, limits.headersTimeoutMs), allowHTTP1: false },
         handler,
       )
     : http2.createServer(common, handler);

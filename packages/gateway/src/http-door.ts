@@ -22,7 +22,7 @@ import {
 } from './request-json.js';
 import type { Topology } from './topology.js';
 import { type GatewayLimits, OverloadedError } from './limits.js';
-import type { AccessCheck } from './access.js';
+import { type AccessCheck, type ServerTls, serverTlsOptions } from './access.js';
 
 /** Options shared by the HTTP and WebSocket doors. */
 export interface WebDoorOptions {
@@ -30,7 +30,7 @@ export interface WebDoorOptions {
   metrics: GatewayMetrics;
   port: number;
   host: string;
-  tls: { cert: Buffer; key: Buffer } | undefined;
+  tls: ServerTls | undefined;
   prefetch: number | undefined;
   bodyLimit: number;
   logger: Logger;
@@ -78,10 +78,7 @@ export function createFastify(options: WebDoorOptions): FastifyInstance {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     serverFactory: (handler: http.RequestListener) => {
       const server = tls
-        ? https.createServer(
-            { ...serverOptions, cert: tls.cert, key: tls.key, handshakeTimeout: limits.headersTimeoutMs },
-            handler,
-          )
+        ? https.createServer({ ...serverOptions, ...serverTlsOptions(tls, limits.headersTimeoutMs) }, handler)
         : http.createServer(serverOptions, handler);
       server.maxConnections = limits.maxConnections;
       return server;
@@ -94,7 +91,12 @@ export function createFastify(options: WebDoorOptions): FastifyInstance {
       // A WebSocket upgrade is let through: the WebSocket door refuses it with close 1008.
       if (req.headers.upgrade?.toLowerCase() === 'websocket') return;
       if (access.publicHealth && req.method === 'GET' && req.url === '/') return;
-      const why = await access.refuse(req.headers.authorization, 'http', req.socket.remoteAddress);
+      const why = await access.refuse(
+        req.headers.authorization,
+        'http',
+        req.socket.remoteAddress,
+        req.socket,
+      );
       if (why === undefined) return;
       return reply
         .code(401)

@@ -105,7 +105,10 @@ export async function startMonitoring(
 ): Promise<{ port: number; close(): Promise<void> }> {
   const server: Server = createServer(async (req, res) => {
     if (access && !access.publicHealth) {
-      const why = await access.refuse(req.headers.authorization, 'monitoring', req.socket.remoteAddress);
+      // Plaintext on its own port: client certificates do not apply here, only the token.
+      const why = await access.refuse(req.headers.authorization, 'monitoring', req.socket.remoteAddress, {
+        authorized: true,
+      });
       if (why !== undefined) {
         res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' });
         res.end(`unauthenticated: ${why}\n`);

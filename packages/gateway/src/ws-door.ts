@@ -186,10 +186,12 @@ export async function startWebSocketDoor(options: WebDoorOptions): Promise<WebDo
       socket.pause();
       const query = new URL(upgrade.url, 'http://gateway').searchParams.get('access_token');
       const authorization = upgrade.headers.authorization ?? (query ? `Bearer ${query}` : undefined);
-      void access.refuse(authorization, 'websocket', upgrade.socket.remoteAddress).then((why) => {
-        socket.resume(); // also to read the client's answer to our close frame
-        if (why !== undefined) close(WS_CLOSE.policyViolation, `Unauthenticated: ${why}`);
-      });
+      void access
+        .refuse(authorization, 'websocket', upgrade.socket.remoteAddress, upgrade.socket)
+        .then((why) => {
+          socket.resume(); // also to read the client's answer to our close frame
+          if (why !== undefined) close(WS_CLOSE.policyViolation, `Unauthenticated: ${why}`);
+        });
     }
   });
   const door = await listen(app, options);
