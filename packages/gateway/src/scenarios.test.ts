@@ -202,7 +202,7 @@ describe.each([
     const docs = DocumentArray.empty(1);
     const t0 = performance.now();
     const res = await c.send({ docs });
-    expect(performance.now() - t0).toBeLessThan(280);
+    expect(performance.now() - t0).toBeLessThan(1200); // the floating deployment takes 1500 ms
     expect(texts(res.docs)).toEqual(['A']);
     expect(res.routes.map((r) => r.executor)).toEqual(['gateway', 'a']);
     await gateways.pop()!.close(5000); // close waits for floating work

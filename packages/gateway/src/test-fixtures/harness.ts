@@ -303,7 +303,8 @@ export const floatingSeen: string[] = [];
 export class Recorder extends Executor {
   @requests()
   async run(docs: DocumentArray) {
-    await new Promise((r) => setTimeout(r, 300));
+    // Long enough that a response waiting for it could not pass for one that did not, under load.
+    await new Promise((r) => setTimeout(r, 1500));
     for (const d of docs) floatingSeen.push(d.id);
     for (const d of docs) d.text += 'FLOAT';
   }
