@@ -1,15 +1,11 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { requestDocs } from '@weft/core';
 import { splitDataRequest } from '@weft/core/grpc';
 import { DocumentArray } from '@weft/docarray';
-import {
-  type DataRequestProto,
-  DataRequestProto_DataContentProtoSchema,
-  DataRequestProtoSchema,
-  DataRequestProtoWoDataSchema,
-} from '@weft/proto';
+import { type DataRequestProto, DataRequestProtoSchema, DataRequestProtoWoDataSchema } from '@weft/proto';
+import { setResponseDocBytes } from './response-docs.js';
 
 // The executor's lean path: a request arrives as bytes; header, parameters and routes are decoded
 // with protobuf-es, the documents straight from their bytes with DocArray's direct codec, once,
@@ -79,12 +75,6 @@ export function docsOf(req: DataRequestProto): DocumentArray {
  */
 export function encodeResponse(req: DataRequestProto): Uint8Array {
   const raw = rawDocs.get(req);
-  if (raw && req.data === undefined) {
-    const data = create(DataRequestProto_DataContentProtoSchema);
-    data.$unknown = [
-      { no: 1, wireType: WireType.LengthDelimited, data: new BinaryWriter().bytes(raw).finish() },
-    ];
-    req.data = data;
-  }
+  if (raw && req.data === undefined) setResponseDocBytes(req, raw);
   return toBinary(DataRequestProtoSchema, req);
 }

@@ -14,13 +14,18 @@ const DOCS_FIELD = 1;
  * in memory, `data.documents` reads as unset.
  */
 export function setResponseDocs(req: DataRequestProto, docs: DocumentArray): void {
+  setResponseDocBytes(req, docs.toBytes());
+}
+
+/** Sets the documents of a response to already-encoded `DocumentArrayProto` bytes (see {@link setResponseDocs}). */
+export function setResponseDocBytes(req: DataRequestProto, bytes: Uint8Array): void {
   const data = create(DataRequestProto_DataContentProtoSchema);
   // An unknown field's data is its encoded value: the length prefix, then the bytes.
   data.$unknown = [
     {
       no: DOCS_FIELD,
       wireType: WireType.LengthDelimited,
-      data: new BinaryWriter().bytes(docs.toBytes()).finish(),
+      data: new BinaryWriter().bytes(bytes).finish(),
     },
   ];
   req.data = data;
