@@ -432,3 +432,78 @@ describe('lean server: the rest of the surface and the session', () => {
     expect((reason as ConnectError).rawMessage).toBe('the server is shutting down');
   });
 });
+
+describe('lean server: hooks for a door facing clients', () => {
+  it('authorize refuses calls (lean and connect) trailers-only before any handler runs, sync or async', async () => {
+    let ran = 0;
+    const { session, server } = await serve({
+      routes: (router) => registerHealth(router, () => ServingStatus.SERVING),
+      unary: {
+        [UNARY]: (req) => {
+          ran++;
+          return req;
+        },
+      },
+      authorize: (headers) => {
+        const who = headers['x-who'];
+        if (who === 'ok') return undefined;
+        if (who === 'later') return sleep(20).then(() => undefined);
+        if (who === 'later-no')
+          return sleep(20).then(() => new ConnectError('not you, later', Code.PermissionDenied));
+        return new ConnectError('unauthenticated: who are you?', Code.Unauthenticated);
+      },
+    });
+    const no = await rawCall(session, UNARY, frames(enc('x')));
+    expect(statusOf(no)).toEqual({ code: Code.Unauthenticated, message: 'unauthenticated: who are you?' });
+    expect(no.messages).toEqual([]);
+    expect(statusOf(await rawCall(session, UNARY, frames(enc('x')), { 'x-who': 'later-no' })).code).toBe(
+      Code.PermissionDenied,
+    );
+    expect(ran).toBe(0);
+    const yes = await rawCall(session, UNARY, frames(enc('x')), { 'x-who': 'ok' });
+    const later = await rawCall(session, UNARY, frames(enc('y')), { 'x-who': 'later' });
+    expect([statusOf(yes).code, statusOf(later).code]).toEqual([0, 0]);
+    expect(later.messages.map(dec)).toEqual(['y']);
+    expect(ran).toBe(2);
+    const t = createWeftTransport(`http://127.0.0.1:${server.port}`);
+    try {
+      const err = await createClient(Health, t.transport)
+        .check({})
+        .catch((e) => e);
+      expect(ConnectError.from(err).code).toBe(Code.Unauthenticated);
+    } finally {
+      t.close();
+    }
+  });
+
+  it('malformedRequestCode replaces the status of cut frames and wrong message counts', async () => {
+    const { session } = await serve({
+      unary: { [UNARY]: (req) => req },
+      bidi: { [BIDI]: upper },
+      malformedRequestCode: Code.InvalidArgument,
+    });
+    const cut = Buffer.from([0, 0, 0, 0, 9, 1, 2]);
+    expect(statusOf(await rawCall(session, UNARY, [cut])).code).toBe(Code.InvalidArgument);
+    expect(statusOf(await rawCall(session, UNARY, [])).code).toBe(Code.InvalidArgument);
+    expect(statusOf(await rawCall(session, BIDI, [cut])).code).toBe(Code.InvalidArgument);
+  });
+
+  it('onSession sees every session and maxConnections caps them', async () => {
+    const seen: http2.ServerHttp2Session[] = [];
+    const { server, session } = await serve({
+      unary: { [UNARY]: (req) => req },
+      onSession: (s) => seen.push(s),
+      maxConnections: 1,
+    });
+    expect(statusOf(await rawCall(session, UNARY, frames(enc('a')))).code).toBe(0);
+    expect(seen.length).toBe(1);
+    const second = rawSession(server.port);
+    open.sessions.push(second);
+    const closed = await new Promise<boolean>((resolve) => {
+      second.once('close', () => resolve(true));
+      setTimeout(() => resolve(false), 2000).unref();
+    });
+    expect(closed).toBe(true);
+    expect(seen.length).toBe(1);
+  });
+});

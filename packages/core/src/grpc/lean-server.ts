@@ -70,8 +70,30 @@ export interface LeanGrpcServerOptions {
   host?: string;
   /** Largest message accepted or sent (RESOURCE_EXHAUSTED beyond it). @default 256 MiB */
   maxMessageBytes?: number;
-  /** TLS certificate and key (PEM); plaintext h2c when absent. */
-  tls?: { cert: string | Buffer; key: string | Buffer };
+  /**
+   * TLS certificate and key (PEM), with any other option of `http2.createSecureServer` (e.g. `ca`
+   * and `requestCert` for client certificates, `handshakeTimeout`); plaintext h2c when absent.
+   */
+  tls?: LeanServerTls;
+  /** Open connections accepted at once; further ones are closed at once. @default unlimited */
+  maxConnections?: number;
+  /**
+   * Status of a lean call whose request is not well-formed gRPC: a message frame cut short, or a
+   * unary call with no or several messages. A door facing clients may want INVALID_ARGUMENT.
+   * @default INTERNAL for a cut frame, UNIMPLEMENTED for a wrong message count (as connect and grpc-js)
+   */
+  malformedRequestCode?: Code;
+  /** Called with every new HTTP/2 session, e.g. to watch it for idleness. @default none */
+  onSession?: (session: http2.ServerHttp2Session) => void;
+  /**
+   * Checked before any call (lean or connect) is served: return a `ConnectError` (or a promise of
+   * one) to refuse the call with its status before anything of it is read; undefined lets it pass.
+   * @default every call passes
+   */
+  authorize?: (
+    headers: http2.IncomingHttpHeaders,
+    stream: http2.ServerHttp2Stream,
+  ) => ConnectError | undefined | Promise<ConnectError | undefined>;
   /** Most concurrent streams per connection. @default 1000 */
   maxConcurrentStreams?: number;
   /** HTTP/2 stream and connection flow-control window in bytes. @default 16 MiB */
@@ -86,6 +108,9 @@ export interface LeanGrpcServerOptions {
    */
   wrapConnect?: (handler: ConnectNodeHandler) => ConnectNodeHandler;
 }
+
+/** TLS options of {@link startLeanGrpcServer}: a certificate and key, and any other secure-server option. */
+export type LeanServerTls = http2.SecureServerOptions & { cert: string | Buffer; key: string | Buffer };
 
 /** The request handler connect-node's adapter returns. */
 export type ConnectNodeHandler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
@@ -133,14 +158,21 @@ export async function startLeanGrpcServer(options: LeanGrpcServerOptions): Promi
   };
   const common = { settings, maxSessionMemory: options.maxSessionMemoryMb ?? DEFAULT_MAX_SESSION_MEMORY_MB };
   const server = options.tls
-    ? http2.createSecureServer({ ...common, cert: options.tls.cert, key: options.tls.key, allowHTTP1: false })
+    ? http2.createSecureServer({ ...common, ...options.tls, allowHTTP1: false })
     : http2.createServer(common);
-  const limits: Limits = { maxBytes, highWater, shutdown: undefined, watching: new Set() };
+  if (options.maxConnections !== undefined) server.maxConnections = options.maxConnections;
+  const limits: Limits = {
+    maxBytes,
+    highWater,
+    malformed: options.malformedRequestCode,
+    shutdown: undefined,
+    watching: new Set(),
+  };
+  const authorize = options.authorize;
 
-  const onStream = (
+  const dispatch = (
     stream: http2.ServerHttp2Stream,
     headers: http2.IncomingHttpHeaders,
-    _flags: number,
     rawHeaders: string[],
   ): void => {
     const path = headers[':path'];
@@ -165,11 +197,40 @@ export async function startLeanGrpcServer(options: LeanGrpcServerOptions): Promi
     const res = new http2.Http2ServerResponse(stream);
     connectHandler(req, res);
   };
+  const onStream = (
+    stream: http2.ServerHttp2Stream,
+    headers: http2.IncomingHttpHeaders,
+    _flags: number,
+    rawHeaders: string[],
+  ): void => {
+    if (authorize === undefined) {
+      dispatch(stream, headers, rawHeaders);
+      return;
+    }
+    let verdict: ConnectError | undefined | Promise<ConnectError | undefined>;
+    try {
+      verdict = authorize(headers, stream);
+    } catch (err) {
+      verdict = ConnectError.from(err, Code.Internal);
+    }
+    if (verdict === undefined) {
+      dispatch(stream, headers, rawHeaders);
+      return;
+    }
+    const settle = (refusal: ConnectError | undefined) => {
+      if (refusal === undefined) dispatch(stream, headers, rawHeaders);
+      else refuseStream(stream, refusal);
+    };
+    if (verdict instanceof Promise)
+      verdict.then(settle, (err: unknown) => refuseStream(stream, ConnectError.from(err, Code.Internal)));
+    else settle(verdict);
+  };
   server.on('stream', onStream);
 
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (s) => {
     sessions.add(s);
+    options.onSession?.(s);
     s.on('close', () => sessions.delete(s));
     s.on('error', () => {});
     try {
@@ -211,6 +272,8 @@ export async function startLeanGrpcServer(options: LeanGrpcServerOptions): Promi
 interface Limits {
   maxBytes: number;
   highWater: number;
+  /** Status for requests that are not well-formed gRPC, when not the default. */
+  malformed: Code | undefined;
   /** Set once the grace period of close() ran out. */
   shutdown: ConnectError | undefined;
   /** Calls whose handler holds a signal, to abort on shutdown. */
@@ -452,12 +515,14 @@ function serveUnary(
   stream.on('end', () => {
     if (call.done) return;
     if (!reader.idle)
-      return call.fail(new ConnectError('the request ended inside a message frame', Code.Internal));
+      return call.fail(
+        new ConnectError('the request ended inside a message frame', limits.malformed ?? Code.Internal),
+      );
     if (count !== 1) {
       return call.fail(
         new ConnectError(
           `a unary call takes exactly one request message, got ${count}: ${path}`,
-          Code.Unimplemented,
+          limits.malformed ?? Code.Unimplemented,
         ),
       );
     }
@@ -482,6 +547,20 @@ function serveUnary(
       )
       .catch(() => resetBroken(stream));
   });
+}
+
+/** Answers a call trailers-only with the error's status, reading nothing of it. */
+function refuseStream(stream: http2.ServerHttp2Stream, err: ConnectError): void {
+  if (stream.destroyed || stream.closed) return;
+  stream.on('error', () => {});
+  const h: http2.OutgoingHttpHeaders = {
+    ':status': 200,
+    'content-type': GRPC_CONTENT_TYPE,
+    'grpc-status': String(err.code),
+  };
+  if (err.rawMessage) h['grpc-message'] = encodeGrpcMessage(err.rawMessage);
+  stream.respond(h, { endStream: true });
+  if (!stream.readableEnded) stream.close(http2.constants.NGHTTP2_NO_ERROR);
 }
 
 /** Last resort when writing a status itself failed: reset the stream rather than leave it hanging. */
@@ -582,7 +661,10 @@ function serveBidi(
   });
   stream.on('end', () => {
     if (!reader.idle) {
-      const err = new ConnectError('the request stream ended inside a message frame', Code.Internal);
+      const err = new ConnectError(
+        'the request stream ended inside a message frame',
+        limits.malformed ?? Code.Internal,
+      );
       queue.fail(err);
       call.fail(err);
     } else queue.end();
