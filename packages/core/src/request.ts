@@ -1,10 +1,9 @@
-import { create, fromBinary, type JsonObject } from '@bufbuild/protobuf';
+import { create, type JsonObject } from '@bufbuild/protobuf';
 import { timestampNow } from '@bufbuild/protobuf/wkt';
 import { DocumentArray, newId } from '@weft/docarray';
 import {
   type DataRequestProto,
   DataRequestProtoSchema,
-  DocumentArrayProtoSchema,
   type RouteProto,
   RouteProtoSchema,
   type StatusProto,
@@ -55,7 +54,8 @@ export function requestDocs(req: DataRequestProto): DocumentArray {
   const d = req.data?.documents;
   if (!d || d.case === undefined) return new DocumentArray();
   if (d.case === 'docs') return DocumentArray.fromProto(d.value);
-  return DocumentArray.fromProto(fromBinary(DocumentArrayProtoSchema, d.value));
+  // DocArray's direct codec reads DocumentArrayProto bytes without building a message per document.
+  return DocumentArray.fromBytes(d.value);
 }
 
 /** Replaces the documents of a request. */

@@ -14,11 +14,18 @@ export type {
   LeanBidiHandler,
   LeanCallContext,
   LeanGrpcServerOptions,
+  LeanServerTls,
   LeanUnaryHandler,
 } from './lean-server.js';
 export { createLeanClient } from './lean-client.js';
 export type { LeanCallOptions, LeanClient, LeanClientOptions, LeanUnaryResponse } from './lean-client.js';
 export { encodeFrame, FrameReader } from './lean-frame.js';
 export type { LeanMessage } from './lean-frame.js';
-export { joinDataRequest, splitDataRequest } from './lean-request.js';
+export {
+  decodeDataRequest,
+  documentBytes,
+  encodeDataRequest,
+  joinDataRequest,
+  splitDataRequest,
+} from './lean-request.js';
 export type { DataRequestParts } from './lean-request.js';

@@ -1,10 +1,15 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { DocumentArray, Tensor } from '@weft/docarray';
-import { DataRequestProtoSchema, DataRequestProtoWoDataSchema, RouteProtoSchema } from '@weft/proto';
+import {
+  DataRequestProtoSchema,
+  DataRequestProtoWoDataSchema,
+  DocumentArrayProtoSchema,
+  RouteProtoSchema,
+} from '@weft/proto';
 import { describe, expect, it } from 'vitest';
 import { createDataRequest, requestDocs } from '../request.js';
-import { joinDataRequest, splitDataRequest } from './lean-request.js';
+import { decodeDataRequest, encodeDataRequest, joinDataRequest, splitDataRequest } from './lean-request.js';
 
 function sample() {
   const docs = new DocumentArray([
@@ -78,6 +83,86 @@ describe('splitDataRequest / joinDataRequest', () => {
         expect((e as ConnectError).code).toBe(Code.InvalidArgument);
         expect((e as ConnectError).rawMessage).toMatch(/^malformed DataRequestProto: /);
       }
+    }
+  });
+});
+
+describe('decodeDataRequest / encodeDataRequest', () => {
+  const flat = (m: Uint8Array | readonly Uint8Array[]) =>
+    m instanceof Uint8Array ? m : Buffer.concat(m.map((p) => Buffer.from(p)));
+
+  it('decodes head fields and keeps the documents as a view of their bytes', () => {
+    const bytes = toBinary(DataRequestProtoSchema, sample());
+    const req = decodeDataRequest(bytes);
+    expect(req.header?.execEndpoint).toBe('/index');
+    expect(req.parameters).toEqual({ k: 3, __results__: {} });
+    const d = req.data?.documents;
+    expect(d?.case).toBe('docsBytes');
+    expect((d!.value as Uint8Array).buffer).toBe(bytes.buffer);
+    expect(requestDocs(req).texts).toEqual(['alpha', 'beta']);
+    expect([...(requestDocs(req).get('a')!.embedding!.data as Float32Array)]).toEqual([1, 2, 3]);
+  });
+
+  it('writes untouched documents back as the docs field: the same bytes a full encode gives', () => {
+    const original = sample();
+    const bytes = toBinary(DataRequestProtoSchema, original);
+    const req = decodeDataRequest(bytes);
+    req.routes.push(create(RouteProtoSchema, { executor: 'next' }));
+    const out = encodeDataRequest(req);
+    expect(Array.isArray(out)).toBe(true); // in parts: the documents are not copied
+    expect((out as Uint8Array[])[2]!.buffer).toBe(bytes.buffer);
+    const full = fromBinary(DataRequestProtoSchema, flat(out));
+    expect(full.data?.documents.case).toBe('docs');
+    original.routes.push(create(RouteProtoSchema, { executor: 'next' }));
+    expect(Buffer.from(flat(out))).toEqual(Buffer.from(toBinary(DataRequestProtoSchema, original)));
+  });
+
+  it('reads docs_bytes like docs, and requests without documents or with empty ones', () => {
+    const docs = new DocumentArray([{ id: 'x', text: 'hi' }]);
+    const viaBytes = create(DataRequestProtoSchema, {
+      data: { documents: { case: 'docsBytes', value: docs.toBytes() } },
+    });
+    const r = decodeDataRequest(toBinary(DataRequestProtoSchema, viaBytes));
+    expect(requestDocs(r).texts).toEqual(['hi']);
+    expect(fromBinary(DataRequestProtoSchema, flat(encodeDataRequest(r))).data?.documents.case).toBe('docs');
+    const none = decodeDataRequest(toBinary(DataRequestProtoSchema, createDataRequest({ endpoint: '/x' })));
+    expect(requestDocs(none).length).toBe(0);
+    const empty = decodeDataRequest(
+      toBinary(DataRequestProtoSchema, createDataRequest({ docs: new DocumentArray() })),
+    );
+    expect(requestDocs(empty).length).toBe(0);
+    expect(fromBinary(DataRequestProtoSchema, flat(encodeDataRequest(empty))).header?.requestId).toBe(
+      empty.header?.requestId,
+    );
+  });
+
+  it('writes documents of any size with the right length prefixes', () => {
+    for (const n of [0, 1, 100, 127, 128, 16_383, 16_384, 300_000]) {
+      const value =
+        n === 0 ? new Uint8Array(0) : new DocumentArray([{ id: 'd', text: 'x'.repeat(n) }]).toBytes();
+      const req = create(DataRequestProtoSchema, { data: { documents: { case: 'docsBytes', value } } });
+      const back = fromBinary(DataRequestProtoSchema, flat(encodeDataRequest(req)));
+      expect(back.data?.documents.case).toBe('docs');
+      expect(toBinary(DocumentArrayProtoSchema, back.data!.documents.value as never).length).toBe(
+        value.length,
+      );
+      expect(requestDocs(back).length).toBe(n === 0 ? 0 : 1);
+    }
+  });
+
+  it('refuses bytes that are not a DataRequestProto with INVALID_ARGUMENT', () => {
+    for (const bad of [
+      new Uint8Array([0x22, 0x05, 0x0a]),
+      new Uint8Array([0xff]),
+      new Uint8Array([0x22, 0x02, 0x0a, 0x09]),
+    ]) {
+      let err: unknown;
+      try {
+        decodeDataRequest(bad);
+      } catch (e) {
+        err = e;
+      }
+      expect((err as ConnectError).code).toBe(Code.InvalidArgument);
     }
   });
 });

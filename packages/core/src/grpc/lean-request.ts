@@ -1,4 +1,12 @@
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import { Code, ConnectError } from '@connectrpc/connect';
+import {
+  type DataRequestProto,
+  DataRequestProto_DataContentProtoSchema,
+  DataRequestProtoSchema,
+} from '@weft/proto';
+import type { LeanMessage } from './lean-frame.js';
 
 /** The two parts of an encoded `jina.DataRequestProto`, as found on the wire. */
 export interface DataRequestParts {
@@ -83,6 +91,101 @@ export function joinDataRequest(head: Uint8Array, data: Uint8Array): Uint8Array 
   out.set(head, 0);
   out.set(data, head.length);
   return out;
+}
+
+/**
+ * The `DocumentArrayProto` bytes inside an encoded `data` field (tag 4, as split off by
+ * {@link splitDataRequest}), from `docs` or `docs_bytes` (the same bytes either way), as a view.
+ * @returns undefined when the request carries no documents
+ * @throws Error when the field is not well-formed protobuf
+ */
+export function documentBytes(data: Uint8Array): Uint8Array | undefined {
+  if (data.length === 0) return undefined;
+  let found: Uint8Array | undefined;
+  const outer = new BinaryReader(data);
+  while (outer.pos < outer.len) {
+    const [no, wt] = outer.tag();
+    if (no !== DATA_FIELD || wt !== WireType.LengthDelimited) {
+      outer.skip(wt, no);
+      continue;
+    }
+    const inner = new BinaryReader(outer.bytes());
+    while (inner.pos < inner.len) {
+      const [f, w] = inner.tag();
+      if ((f === 1 || f === 2) && w === WireType.LengthDelimited) found = inner.bytes();
+      else inner.skip(w, f);
+    }
+  }
+  return found;
+}
+
+/**
+ * Decodes a `DataRequestProto` without decoding its documents: header, parameters and routes
+ * are decoded, the documents are kept as their encoded `DocumentArrayProto` bytes (a view of
+ * `bytes`) in `data.documents` as `docsBytes`, whichever of `docs` / `docs_bytes` they came in.
+ * `requestDocs()` decodes them when something needs them; {@link encodeDataRequest} writes them
+ * back untouched.
+ * @throws ConnectError INVALID_ARGUMENT when the bytes are not a DataRequestProto
+ */
+export function decodeDataRequest(bytes: Uint8Array): DataRequestProto {
+  let req: DataRequestProto;
+  let docs: Uint8Array | undefined;
+  let data: Uint8Array;
+  try {
+    let head: Uint8Array;
+    ({ head, data } = splitDataRequest(bytes));
+    req = fromBinary(DataRequestProtoSchema, head);
+    docs = documentBytes(data);
+  } catch (err) {
+    if (err instanceof ConnectError) throw err;
+    throw malformed((err as Error).message);
+  }
+  if (docs !== undefined)
+    req.data = create(DataRequestProto_DataContentProtoSchema, {
+      documents: { case: 'docsBytes', value: docs },
+    });
+  else if (data.length > 0) req.data = create(DataRequestProto_DataContentProtoSchema);
+  return req;
+}
+
+/**
+ * Encodes a `DataRequestProto` for the wire. Documents held as `docsBytes` (e.g. from
+ * {@link decodeDataRequest}) are written as the `docs` field, which carries the same bytes,
+ * without copying them: the result is then the message in parts (head, field prefix, documents),
+ * which the lean client and server write as one message.
+ */
+export function encodeDataRequest(req: DataRequestProto): LeanMessage {
+  const d = req.data?.documents;
+  if (d?.case !== 'docsBytes' || req.data?.$unknown?.length) return toBinary(DataRequestProtoSchema, req);
+  const head = toBinary(DataRequestProtoSchema, { ...req, data: undefined });
+  const docs = d.value;
+  // data (field 4) { docs (field 1): docs }
+  const inner = 1 + varintSize(docs.length) + docs.length;
+  const prefix = new Uint8Array(2 + varintSize(inner) + varintSize(docs.length));
+  let at = 0;
+  prefix[at++] = (DATA_FIELD << 3) | 2;
+  at = writeVarint(prefix, at, inner);
+  prefix[at++] = (1 << 3) | 2;
+  writeVarint(prefix, at, docs.length);
+  return [head, prefix, docs];
+}
+
+function varintSize(n: number): number {
+  let size = 1;
+  while (n >= 128) {
+    n = Math.floor(n / 128);
+    size++;
+  }
+  return size;
+}
+
+function writeVarint(out: Uint8Array, at: number, n: number): number {
+  while (n >= 128) {
+    out[at++] = (n % 128) | 0x80;
+    n = Math.floor(n / 128);
+  }
+  out[at++] = n;
+  return at;
 }
 
 function gather(bytes: Uint8Array, ranges: [number, number, boolean][], isData: boolean): Uint8Array {
