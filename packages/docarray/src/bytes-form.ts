@@ -29,6 +29,13 @@ export interface FromBytesOptions extends DecodeOptions {
   protocol?: BytesProtocol;
   /** Compression; gzip and deflate are detected when left out, brotli must be named. */
   compress?: Compression;
+  /**
+   * Decode on first use instead of now (`DocumentArray.fromBytes` only). Until then the array
+   * keeps `bytes`, and `toBytes()` with default options returns them as given (when they are the
+   * plain `DocumentArrayProto` form): documents that pass through unread are never decoded or
+   * re-encoded. Malformed bytes then throw on first use. @default false
+   */
+  lazy?: boolean;
 }
 
 /** The version byte of the streaming form. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Document } from './document.js';
 import { DocumentArray } from './document-array.js';
 import { Tensor } from './tensor.js';
+import { FormatError } from './errors.js';
 
 const abc = () =>
   new DocumentArray(
@@ -169,5 +170,56 @@ describe('DocumentArray indexing', () => {
     expect(() => DocumentArray.fromJSON('{"x":1}')).toThrow(/must be a list of documents/);
     expect(() => DocumentArray.fromBytes(new Uint8Array([0x0a, 0x09, 0x01]))).toThrow(/malformed/);
     expect(() => da.toBytes({ protocol: 'pickle' as never })).toThrow(/unknown protocol 'pickle'/);
+  });
+});
+
+describe('fromBytes with lazy', () => {
+  const source = () =>
+    new DocumentArray([
+      { id: 'a', text: 'alpha', embedding: new Tensor(new Float32Array([1, 2]), [2]) },
+      { id: 'b', text: 'beta', chunks: [{ text: 'c' }] },
+    ]);
+
+  it('decodes on first use and then behaves like an eager array', () => {
+    const bytes = source().toBytes();
+    const lazy = DocumentArray.fromBytes(bytes, { lazy: true });
+    expect(lazy.length).toBe(2);
+    expect(lazy.texts).toEqual(['alpha', 'beta']);
+    expect(lazy.get('b')!.chunks.texts).toEqual(['c']);
+    lazy.push(new Document({ id: 'z' }));
+    expect(lazy.ids).toEqual(['a', 'b', 'z']);
+    expect(DocumentArray.fromBytes(lazy.toBytes()).ids).toEqual(['a', 'b', 'z']);
+  });
+
+  it('gives back the bytes it was made from while nobody read it', () => {
+    const src = source();
+    const bytes = src.toBytes();
+    expect(DocumentArray.fromBytes(bytes, { lazy: true }).toBytes()).toBe(bytes);
+    const empty = new Uint8Array(0);
+    expect(DocumentArray.fromBytes(empty, { lazy: true }).toBytes()).toBe(empty);
+    // Other encodings are produced anew.
+    const gz = DocumentArray.fromBytes(bytes, { lazy: true }).toBytes({ compress: 'gzip' });
+    expect(DocumentArray.fromBytes(gz).texts).toEqual(['alpha', 'beta']);
+    const stream = src.toBytes({ protocol: 'protobuf' });
+    const fromStream = DocumentArray.fromBytes(stream, { lazy: true }).toBytes();
+    expect(fromStream).not.toBe(stream);
+    expect(Buffer.from(fromStream).equals(Buffer.from(bytes))).toBe(true);
+  });
+
+  it('re-encodes after a change, and replacing its documents drops the pending bytes', () => {
+    const bytes = source().toBytes();
+    const changed = DocumentArray.fromBytes(bytes, { lazy: true });
+    for (const d of changed) d.text += '!';
+    expect(DocumentArray.fromBytes(changed.toBytes()).texts).toEqual(['alpha!', 'beta!']);
+    const cleared = DocumentArray.fromBytes(bytes, { lazy: true });
+    cleared.clear();
+    expect(cleared.length).toBe(0);
+    expect(cleared.toBytes().length).toBe(0);
+  });
+
+  it('throws a FormatError for malformed bytes on first use, and again on the next', () => {
+    const bad = DocumentArray.fromBytes(new Uint8Array([0x0a, 0x09, 0x01]), { lazy: true });
+    expect(() => bad.length).toThrow(FormatError);
+    expect(() => bad.texts).toThrow(FormatError);
   });
 });

@@ -30,6 +30,9 @@ import type { Tensor } from './tensor.js';
 import { selectByList } from './indexing.js';
 import { applySlice, parseTraversalPath, type TraversalSlice, walkTraversal } from './traversal.js';
 
+/** First byte of a non-empty `DocumentArrayProto`: field 1 (`docs`), length-delimited. */
+const ARRAY_FIELD_TAG = 0x0a;
+
 /** @internal How a nested DocumentArray relates to its owner. */
 export interface NestedOptions {
   parent: Document;
@@ -59,7 +62,9 @@ export type SelectKey =
  * ```
  */
 export class DocumentArray implements Iterable<Document> {
-  #docs: Document[] = [];
+  #items: Document[] = [];
+  /** Encoded documents not decoded yet (`fromBytes` with `lazy`): decoded on first use. */
+  #pending: { bytes: Uint8Array; options: FromBytesOptions } | undefined;
   readonly #nested: NestedOptions | undefined;
   #ids: Map<string, number> | undefined;
 
@@ -67,6 +72,21 @@ export class DocumentArray implements Iterable<Document> {
   constructor(docs: Iterable<Document | DocumentInit> = [], nested?: NestedOptions) {
     this.#nested = nested;
     this.push(...docs);
+  }
+
+  /** The documents, decoded first if the array was made lazily. */
+  get #docs(): Document[] {
+    const p = this.#pending;
+    if (p !== undefined) {
+      this.#items = decodeDocuments(p.bytes, { ...p.options, lazy: false });
+      this.#pending = undefined;
+    }
+    return this.#items;
+  }
+
+  set #docs(docs: Document[]) {
+    this.#pending = undefined;
+    this.#items = docs;
   }
 
   /** `n` new empty documents. */
@@ -503,6 +523,18 @@ export class DocumentArray implements Iterable<Document> {
    * compressed. The bytes equal `toBinary(DocumentArrayProtoSchema, da.toProto())`.
    */
   toBytes(options?: ToBytesOptions): Uint8Array {
+    const p = this.#pending;
+    if (
+      p !== undefined &&
+      options?.compress === undefined &&
+      (options?.protocol ?? 'protobuf-array') === 'protobuf-array' &&
+      p.options.compress === undefined &&
+      p.options.protocol !== 'protobuf' &&
+      (p.bytes.length === 0 || p.bytes[0] === ARRAY_FIELD_TAG)
+    ) {
+      // Never read: the bytes it was made from are already this encoding.
+      return p.bytes;
+    }
     return encodeDocuments(this.#docs, options);
   }
 
@@ -512,6 +544,11 @@ export class DocumentArray implements Iterable<Document> {
    * @throws {@link FormatError} for bytes that are not a serialized DocumentArray.
    */
   static fromBytes(bytes: Uint8Array, options?: FromBytesOptions): DocumentArray {
+    if (options?.lazy) {
+      const da = new DocumentArray();
+      da.#pending = { bytes, options };
+      return da;
+    }
     return DocumentArray.wrap(decodeDocuments(bytes, options));
   }
 
