@@ -4,7 +4,7 @@ import { ConfigError } from '@weft/core';
 import { ServingStatus } from '@weft/core/grpc';
 import pino, { type Logger } from 'pino';
 import type { GraphDescription } from './graph.js';
-import { grpcDoorRoutes } from './grpc-door.js';
+import { grpcDoorHandlers } from './grpc-door.js';
 import { startGrpcListener } from './grpc-listener.js';
 import { startHttpDoor } from './http-door.js';
 import { createAccessCheck, type GatewayAuth, type ServerTls } from './access.js';
@@ -179,7 +179,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           limits,
           access,
           maxMessageBytes: options.bodyLimit,
-          routes: grpcDoorRoutes(topology, { prefetch: options.prefetch, status: () => status, metrics }),
+          ...grpcDoorHandlers(topology, { prefetch: options.prefetch, status: () => status, metrics }),
         });
       } else if (protocol === 'http') {
         door = await startHttpDoor({

@@ -2,7 +2,16 @@ import { setMaxListeners } from 'node:events';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { Code, type ConnectRouter, ConnectError } from '@connectrpc/connect';
 import { errorText, isErrorResponse } from '@weft/core';
-import { registerHealth, type ServingStatus } from '@weft/core/grpc';
+import {
+  decodeDataRequest,
+  encodeDataRequest,
+  type LeanBidiHandler,
+  type LeanCallContext,
+  type LeanMessage,
+  type LeanUnaryHandler,
+  registerHealth,
+  type ServingStatus,
+} from '@weft/core/grpc';
 import {
   type DataRequestProto,
   DataRequestProtoSchema,
@@ -10,8 +19,6 @@ import {
   JinaDiscoverEndpointsRPC,
   JinaGatewayDryRunRPC,
   JinaInfoRPC,
-  JinaRPC,
-  JinaSingleDataRequestRPC,
   JinaSingleDocumentRequestRPC,
   StatusProto_StatusCode,
   StatusProtoSchema,
@@ -88,70 +95,88 @@ export async function flowEndpoints(topology: Topology): Promise<string[]> {
   return [...all];
 }
 
-/** Registers the gateway's gRPC services over a topology. */
-export function grpcDoorRoutes(topology: Topology, options: GrpcDoorOptions) {
+const CALL_PATH = '/jina.JinaRPC/Call';
+const SINGLE_PATH = '/jina.JinaSingleDataRequestRPC/process_single_data';
+
+/** The gRPC door: the hot RPCs as lean handlers over raw bytes, every other service through connect. */
+export interface GrpcDoorHandlers {
+  routes: (router: ConnectRouter) => void;
+  unary: Record<string, LeanUnaryHandler>;
+  bidi: Record<string, LeanBidiHandler>;
+}
+
+/**
+ * The gateway's gRPC services over a topology. `process_single_data` and `Call` read requests
+ * with their documents left encoded (header, parameters and routes decoded) and write responses
+ * without re-encoding documents that nothing touched.
+ */
+export function grpcDoorHandlers(topology: Topology, options: GrpcDoorOptions): GrpcDoorHandlers {
   const prefetch = options.prefetch ?? 1000;
   const metrics = options.metrics;
+  const single: LeanUnaryHandler = async (bytes, ctx) =>
+    encodeDataRequest(await observed(topology, metrics, 'grpc', decodeDataRequest(bytes), ctx.signal));
+  const call: LeanBidiHandler = (requests: AsyncIterable<Uint8Array>, ctx: LeanCallContext) => {
+    // Every request in flight on this stream listens to the stream's signal.
+    const signal = ctx.signal;
+    setMaxListeners(prefetch + 16, signal);
+    let slot: (() => void) | undefined;
+    const wake = () => {
+      const s = slot;
+      slot = undefined;
+      s?.();
+    };
+    // A response counts against prefetch until the client has taken it: a client that does
+    // not read cannot make the gateway buffer without bound.
+    const out = new AsyncQueue<LeanMessage>(wake);
+    let inFlight = 0;
+    let inputDone = false;
+    const finish = () => {
+      if (inputDone && inFlight === 0) out.end();
+    };
+    (async () => {
+      try {
+        for await (const bytes of requests) {
+          while (inFlight + out.size >= prefetch) await new Promise<void>((r) => (slot = r));
+          const req = decodeDataRequest(bytes);
+          inFlight++;
+          observed(topology, metrics, 'grpc', req, signal)
+            .then(
+              (res) => out.push(encodeDataRequest(res)),
+              (err) => out.fail(ConnectError.from(err)),
+            )
+            .finally(() => {
+              inFlight--;
+              wake();
+              finish();
+            });
+        }
+        inputDone = true;
+        finish();
+      } catch (err) {
+        // Reading the input failed: a message that does not decode is the client's fault.
+        const ce = ConnectError.from(err);
+        out.fail(
+          ce.code === Code.Internal
+            ? new ConnectError(`malformed request message: ${ce.rawMessage}`, Code.InvalidArgument)
+            : ce,
+        );
+      }
+    })();
+    return out;
+  };
+  return {
+    unary: { [SINGLE_PATH]: single },
+    bidi: { [CALL_PATH]: call },
+    routes: grpcDoorRoutes(topology, options),
+  };
+}
+
+/** Registers the gateway's connect-served gRPC services (everything but the lean hot RPCs) over a topology. */
+export function grpcDoorRoutes(topology: Topology, options: GrpcDoorOptions) {
   return (router: ConnectRouter) => {
-    router.service(JinaRPC, {
-      call(requests, ctx) {
-        markHandled();
-        // Every request in flight on this stream listens to the stream's signal.
-        setMaxListeners(prefetch + 16, ctx.signal);
-        let slot: (() => void) | undefined;
-        const wake = () => {
-          const s = slot;
-          slot = undefined;
-          s?.();
-        };
-        // A response counts against prefetch until the client has taken it: a client that does
-        // not read cannot make the gateway buffer without bound.
-        const out = new AsyncQueue<DataRequestProto>(wake);
-        let inFlight = 0;
-        let inputDone = false;
-        const finish = () => {
-          if (inputDone && inFlight === 0) out.end();
-        };
-        (async () => {
-          try {
-            for await (const req of requests) {
-              while (inFlight + out.size >= prefetch) await new Promise<void>((r) => (slot = r));
-              inFlight++;
-              observed(topology, metrics, 'grpc', req, ctx.signal)
-                .then(
-                  (res) => out.push(res),
-                  (err) => out.fail(ConnectError.from(err)),
-                )
-                .finally(() => {
-                  inFlight--;
-                  wake();
-                  finish();
-                });
-            }
-            inputDone = true;
-            finish();
-          } catch (err) {
-            // Reading the input failed: a message that does not decode is the client's fault.
-            const ce = ConnectError.from(err);
-            out.fail(
-              ce.code === Code.Internal
-                ? new ConnectError(`malformed request message: ${ce.rawMessage}`, Code.InvalidArgument)
-                : ce,
-            );
-          }
-        })();
-        return out;
-      },
-    });
-    router.service(JinaSingleDataRequestRPC, {
-      process_single_data: (req, ctx) => {
-        markHandled();
-        return observed(topology, metrics, 'grpc', req, ctx.signal);
-      },
-    });
     router.service(JinaSingleDocumentRequestRPC, {
       async *stream_doc(req, ctx) {
-        markHandled();
+        markHandled(ctx.requestHeader);
         const names = topology.deployments;
         if (names.length !== 1) {
           throw new ConnectError(

@@ -1,19 +1,27 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { create } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
 import { type Client, Code, ConnectError, createClient } from '@connectrpc/connect';
-import { createWeftTransport, type WeftTransport } from '@weft/core/grpc';
+import {
+  createLeanClient,
+  createWeftTransport,
+  decodeDataRequest,
+  encodeDataRequest,
+  type LeanClient,
+  type WeftTransport,
+} from '@weft/core/grpc';
 import {
   type DataRequestProto,
   DataRequestListProtoSchema,
   Health,
   HealthCheckResponse_ServingStatus,
-  JinaDataRequestRPC,
   JinaDiscoverEndpointsRPC,
-  JinaSingleDataRequestRPC,
   JinaSingleDocumentRequestRPC,
   type SingleDocumentRequestProto,
 } from '@weft/proto';
+
+const SINGLE_PATH = '/jina.JinaSingleDataRequestRPC/process_single_data';
+const MULTI_PATH = '/jina.JinaDataRequestRPC/process_data';
 
 /** TLS towards replicas: `true` verifies against the system CAs. */
 export type PoolTls = boolean | { ca?: string | Buffer; insecureSkipVerify?: boolean };
@@ -57,9 +65,10 @@ class Replica {
   ejected = false;
   #probe: NodeJS.Timeout | undefined;
   #closed = false;
+  /** The hot RPCs (`process_single_data`, `process_data`) over raw bytes. */
+  readonly lean: LeanClient;
+  /** Everything else (streaming, discovery, health) through connect. */
   readonly transport: WeftTransport;
-  readonly single: Client<typeof JinaSingleDataRequestRPC>;
-  readonly multi: Client<typeof JinaDataRequestRPC>;
   readonly docStream: Client<typeof JinaSingleDocumentRequestRPC>;
   readonly discover: Client<typeof JinaDiscoverEndpointsRPC>;
   readonly health: Client<typeof Health>;
@@ -69,10 +78,10 @@ class Replica {
     tls: PoolTls | undefined,
   ) {
     const opts = typeof tls === 'object' ? tls : {};
-    this.transport = createWeftTransport(`${tls ? 'https' : 'http'}://${address}`, opts);
+    const url = `${tls ? 'https' : 'http'}://${address}`;
+    this.lean = createLeanClient(url, opts);
+    this.transport = createWeftTransport(url, opts);
     const t = this.transport.transport;
-    this.single = createClient(JinaSingleDataRequestRPC, t);
-    this.multi = createClient(JinaDataRequestRPC, t);
     this.docStream = createClient(JinaSingleDocumentRequestRPC, t);
     this.discover = createClient(JinaDiscoverEndpointsRPC, t);
     this.health = createClient(Health, t);
@@ -108,6 +117,7 @@ class Replica {
   close(): void {
     this.#closed = true;
     clearTimeout(this.#probe);
+    this.lean.close();
     this.transport.close();
   }
 }
@@ -282,19 +292,30 @@ export class DeploymentPool {
    * Sends one request to one replica (`process_single_data`), or several parts of a join in one
    * call (`process_data`); retries UNAVAILABLE/connection failures on other replicas.
    */
-  send(req: DataRequestProto | DataRequestProto[], options: SendOptions = {}): Promise<DataRequestProto> {
+  async send(
+    req: DataRequestProto | DataRequestProto[],
+    options: SendOptions = {},
+  ): Promise<DataRequestProto> {
     const { signal, headers } = options;
-    if (Array.isArray(req)) {
-      const list = create(DataRequestListProtoSchema, { requests: req });
-      return this.#attempt(
-        (r, timeoutMs) => r.multi.process_data(list, { timeoutMs, signal, headers }),
-        signal,
-      );
-    }
-    return this.#attempt(
-      (r, timeoutMs) => r.single.process_single_data(req, { timeoutMs, signal, headers }),
+    // Documents travel as they came (see decodeDataRequest): encoded once per call, not per attempt.
+    const [path, message] = Array.isArray(req)
+      ? [
+          MULTI_PATH,
+          toBinary(DataRequestListProtoSchema, create(DataRequestListProtoSchema, { requests: req })),
+        ]
+      : [SINGLE_PATH, encodeDataRequest(req)];
+    const answer = await this.#attempt(
+      (r, timeoutMs) => r.lean.unary(path, message, { timeoutMs, signal, headers }),
       signal,
     );
+    try {
+      return decodeDataRequest(answer.message);
+    } catch (err) {
+      throw new ConnectError(
+        `deployment '${this.name}' answered with a malformed DataRequestProto: ${ConnectError.from(err).rawMessage}`,
+        Code.Internal,
+      );
+    }
   }
 
   /** Streams `stream_doc` from one replica (no retries once the stream has started). */

@@ -1,9 +1,9 @@
 import { setMaxListeners } from 'node:events';
-import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import fastifyWebsocket from '@fastify/websocket';
 import { isErrorResponse } from '@weft/core';
-import { type DataRequestProto, DataRequestProtoSchema } from '@weft/proto';
+import { decodeDataRequest, encodeDataRequest, type LeanMessage } from '@weft/core/grpc';
+import type { DataRequestProto } from '@weft/proto';
 import type { RawData, WebSocket } from 'ws';
 import { createFastify, listen, type WebDoor, type WebDoorOptions } from './http-door.js';
 import { requestFromJson, responseToJson } from './request-json.js';
@@ -35,6 +35,11 @@ function reason(text: string): string {
         .subarray(0, 120)
         .toString('utf8')
         .replace(/\uFFFD$/, '')}...`;
+}
+
+/** One frame's bytes from a message given whole or in parts. */
+function concatMessage(m: LeanMessage): Uint8Array {
+  return m instanceof Uint8Array ? m : Buffer.concat(m);
 }
 
 /** Starts the WebSocket door: path `/`, subprotocols `json` (default) and `bytes`. */
@@ -116,11 +121,8 @@ export async function startWebSocketDoor(options: WebDoorOptions): Promise<WebDo
             inputDone = true;
             return maybeEnd();
           }
-          try {
-            req = fromBinary(DataRequestProtoSchema, buf);
-          } catch (err) {
-            throw new ConnectError(`not a DataRequestProto: ${(err as Error).message}`, Code.InvalidArgument);
-          }
+          // Documents stay encoded unless the Flow needs them (see decodeDataRequest).
+          req = decodeDataRequest(buf);
         } else {
           let body: unknown;
           try {
@@ -159,7 +161,7 @@ export async function startWebSocketDoor(options: WebDoorOptions): Promise<WebDo
             done('ok');
             return release();
           }
-          const out = binary ? toBinary(DataRequestProtoSchema, res) : JSON.stringify(responseToJson(res));
+          const out = binary ? concatMessage(encodeDataRequest(res)) : JSON.stringify(responseToJson(res));
           done(
             isErrorResponse(res) ? 'error' : 'ok',
             typeof out === 'string' ? Buffer.byteLength(out) : out.byteLength,
