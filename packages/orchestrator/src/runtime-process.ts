@@ -57,6 +57,15 @@ export function tsxArgs(): string[] {
   return ['--import', tsxLoader];
 }
 
+/**
+ * Extra Node flags for every runtime process, from `WEFT_RUNTIME_NODE_ARGS` (space-separated),
+ * e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a Flow's processes (Node refuses those
+ * flags in NODE_OPTIONS).
+ */
+function extraNodeArgs(): string[] {
+  return (process.env.WEFT_RUNTIME_NODE_ARGS ?? '').split(' ').filter(Boolean);
+}
+
 /** One forked runtime process (executor replica, head or gateway): prefixed logs, readiness, restarts. */
 export class RuntimeProcess {
   readonly name: string;
@@ -118,7 +127,7 @@ export class RuntimeProcess {
   #fork(): ChildProcess {
     const child = fork(CHILD_ENTRY, [], {
       env: { ...process.env, ...this.#options.env, [ROLE_ENV]: JSON.stringify(this.role) },
-      execArgv: this.#options.needsTsx ? tsxArgs() : [],
+      execArgv: [...(this.#options.needsTsx ? tsxArgs() : []), ...extraNodeArgs()],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
     });
