@@ -26,16 +26,28 @@ function readAll(stream: http2.Http2Stream): Promise<Buffer> {
   });
 }
 
-/** A unary gRPC client over one HTTP/2 session, sending already-framed bytes. */
+/**
+ * A unary gRPC client over one HTTP/2 session, sending already-framed bytes. The session opens on
+ * first use and again after the server closed it (e.g. a gateway cutting a connection that
+ * stayed silent past its headers timeout).
+ */
 export class FloorClient {
-  readonly #session: http2.ClientHttp2Session;
+  readonly #port: number;
+  #current: http2.ClientHttp2Session | undefined;
   constructor(port: number) {
-    this.#session = http2.connect(`http://127.0.0.1:${port}`, {
+    this.#port = port;
+  }
+  get #session(): http2.ClientHttp2Session {
+    const s = this.#current;
+    if (s && !s.closed && !s.destroyed) return s;
+    const next = http2.connect(`http://127.0.0.1:${this.#port}`, {
       settings: { initialWindowSize: WINDOW },
       maxSessionMemory: 1024,
     });
-    this.#session.on('connect', () => this.#session.setLocalWindowSize(WINDOW));
-    this.#session.on('error', () => {});
+    next.on('connect', () => next.setLocalWindowSize(WINDOW));
+    next.on('error', () => {});
+    this.#current = next;
+    return next;
   }
   /** Sends one framed request to `path`; resolves with the framed response body. */
   async call(framed: Buffer, path = PATH): Promise<Buffer> {
@@ -50,7 +62,7 @@ export class FloorClient {
     return body;
   }
   close(): void {
-    this.#session.close();
+    this.#current?.close();
   }
 }
 

@@ -1,19 +1,33 @@
 // Benchmark: Weft's request hot path against the HTTP/2 floor (plain node:http2, gRPC framing,
-// pre-encoded bytes), every server in its own process, one raw HTTP/2 client, same run.
-// Run: npx tsx benchmarks/src/hot-path.ts
+// pre-encoded bytes), every server in its own process, same payload (32 docs × 512-d float32).
+// Every server runs at once and the points are measured in alternating rounds, so that a change
+// in the machine's load hits floor and Weft alike; each ratio is the median of its rounds.
+//  - gateway + 1 no-op executor (gRPC door) / floor two hops, at concurrency 32 and 1 (p50)
+//  - seed chain (gateway + 2 executors) / floor three hops, at concurrency 32
+//  - HTTP door (JSON) and WebSocket door (bytes subprotocol) / gRPC door, same Flow
+//  - peak RSS of the gateway and the executor during the Weft points
+// Run: npx tsx benchmarks/src/hot-path.ts   (BENCH_MS per point, BENCH_ROUNDS rounds)
 import { type ChildProcess, fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { toBinary } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { decodeDataRequest, splitDataRequest } from '@weft/core/grpc';
 import { Flow } from '@weft/orchestrator';
 import { DataRequestProtoSchema } from '@weft/proto';
-import { NoOp } from './noop-executor.js';
+import { Agent, request } from 'undici';
+import WebSocket from 'ws';
 import { BarExec, FooExec } from './executors.js';
 import { FloorClient, frame } from './h2-floor.js';
 import { fmt, type LoadResult, runLoad } from './load.js';
-import { makeRequest } from './payload.js';
+import { NoOp } from './noop-executor.js';
+import { makeDocs, makeRequest } from './payload.js';
 
-const durationMs = Number(process.env.BENCH_MS ?? 4000);
+const durationMs = Number(process.env.BENCH_MS ?? 3000);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const children: ChildProcess[] = [];
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
 
 async function floorServer(kind: 'echo' | 'decode' | 'forward', next?: number): Promise<number> {
   const c = fork(fileURLToPath(new URL('./floor-server.ts', import.meta.url)), [kind, String(next ?? '')], {
@@ -24,47 +38,157 @@ async function floorServer(kind: 'echo' | 'decode' | 'forward', next?: number): 
   return msg.port;
 }
 
-const framed = frame(toBinary(DataRequestProtoSchema, makeRequest(32, 512)));
+const request32 = makeRequest(32, 512);
+const framed = frame(toBinary(DataRequestProtoSchema, request32));
+const grpcClient = (port: number) => {
+  const c = new FloorClient(port);
+  return { send: () => c.call(framed), close: () => c.close() };
+};
 
-async function measure(label: string, port: number): Promise<Record<number, LoadResult>> {
-  const client = new FloorClient(port);
-  const out: Record<number, LoadResult> = {};
-  for (const concurrency of [1, 32]) {
-    out[concurrency] = await runLoad(() => client.call(framed), { concurrency, durationMs });
-    console.log(`${label.padEnd(40)} c=${String(concurrency).padEnd(3)} ${fmt(out[concurrency]!)}`);
-  }
-  client.close();
-  return out;
+// The HTTP door: the JSON body is serialized once; the door parses it and answers JSON.
+const agent = new Agent({ connections: 32, pipelining: 1 });
+const body = JSON.stringify({ execEndpoint: '/', data: makeDocs(32, 512).toJSON() });
+const httpSend = (port: number) => async () => {
+  const res = await request(`http://127.0.0.1:${port}/post`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    dispatcher: agent,
+  });
+  const j = (await res.body.json()) as { data: unknown[] };
+  if (res.statusCode !== 200 || j.data.length !== 32) throw new Error(`HTTP ${res.statusCode}`);
+};
+
+// The WebSocket door, bytes subprotocol: DataRequestProto frames on one connection, many in
+// flight, matched by request id. Only the small head is encoded per request.
+async function wsBytes(port: number) {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/`, 'bytes');
+  await new Promise((r, j) => {
+    ws.once('open', r);
+    ws.once('error', j);
+  });
+  const waiting = new Map<string, () => void>();
+  ws.on('message', (m) => {
+    const id = decodeDataRequest(m as Buffer).header?.requestId ?? '';
+    const w = waiting.get(id);
+    waiting.delete(id);
+    w?.();
+  });
+  const data = splitDataRequest(toBinary(DataRequestProtoSchema, request32)).data;
+  let k = 0;
+  const send = () =>
+    new Promise<void>((resolve) => {
+      const id = `r${k++}`;
+      waiting.set(id, resolve);
+      const head = toBinary(
+        DataRequestProtoSchema,
+        create(DataRequestProtoSchema, { header: { requestId: id, execEndpoint: '/' } }),
+      );
+      ws.send(Buffer.concat([head, data]));
+    });
+  return { send, close: () => ws.close() };
 }
 
-const oneHop = await measure('floor: 1 hop echo', await floorServer('echo'));
-const twoHop = await measure('floor: 2 hops echo', await floorServer('forward', await floorServer('echo')));
-const twoHopDecode = await measure(
-  'floor: 2 hops, last decodes+encodes',
-  await floorServer('forward', await floorServer('decode')),
-);
-const threeHop = await measure(
-  'floor: 3 hops echo',
+/** Peak RSS (MiB) of the watched processes, per process and per point being measured. */
+class RssWatch {
+  /** process → point → peak MiB */
+  readonly peak = new Map<string, Map<string, number>>();
+  point = '';
+  #timer: NodeJS.Timeout | undefined;
+  start(pids: Record<string, number | undefined>) {
+    this.#timer = setInterval(() => {
+      for (const [name, pid] of Object.entries(pids)) {
+        if (pid === undefined) continue;
+        try {
+          const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+          const byPoint = this.peak.get(name) ?? new Map<string, number>();
+          this.peak.set(name, byPoint);
+          byPoint.set(this.point, Math.max(byPoint.get(this.point) ?? 0, kb / 1024));
+        } catch {
+          // process gone or no /proc: not measured
+        }
+      }
+    }, 100);
+  }
+  stop() {
+    clearInterval(this.#timer);
+  }
+}
+
+// Floors: 2 hops, 2 hops whose last decodes+encodes, 3 hops.
+const floor2 = grpcClient(await floorServer('forward', await floorServer('echo')));
+const floor2d = grpcClient(await floorServer('forward', await floorServer('decode')));
+const floor3 = grpcClient(
   await floorServer('forward', await floorServer('forward', await floorServer('echo'))),
 );
-for (const c of children) c.kill();
 
-const one = new Flow().add({ uses: NoOp });
+const one = new Flow({ protocol: ['grpc', 'http', 'websocket'] }).add({ uses: NoOp });
 await one.start();
-const weftOne = await measure('weft: gateway + 1 no-op executor', one.port!);
-await one.close();
-
 const seed = new Flow().add({ uses: FooExec }).add({ uses: BarExec });
 await seed.start();
-const weftSeed = await measure('weft: seed chain (gateway + 2)', seed.port!);
+const doorPort = (f: Flow, p: string) => f.doors.find((d) => d.protocol === p)!.port;
+const weftOne = grpcClient(doorPort(one, 'grpc'));
+const weftSeed = grpcClient(seed.port!);
+const ws = await wsBytes(doorPort(one, 'websocket'));
+const pids = (f: Flow, prefix: string) =>
+  Object.fromEntries(f.describe().map((r) => [`${prefix} ${r.kind} ${r.name}`, r.pid]));
+const rss = new RssWatch();
+rss.start({ ...pids(one, 'no-op flow:'), ...pids(seed, 'seed flow:') });
+
+type Key = 'floor2' | 'floor2d' | 'floor3' | 'one' | 'seed' | 'http' | 'ws' | 'floor2c1' | 'onec1';
+const points: [Key, string, () => Promise<unknown>, number][] = [
+  ['floor2', 'floor: 2 hops echo', floor2.send, 32],
+  ['one', 'weft: gateway + 1 no-op (gRPC door)', weftOne.send, 32],
+  ['floor2d', 'floor: 2 hops, last decodes+encodes', floor2d.send, 32],
+  ['floor3', 'floor: 3 hops echo', floor3.send, 32],
+  ['seed', 'weft: seed chain (gateway + 2)', weftSeed.send, 32],
+  ['ws', 'weft: same Flow, WebSocket door (bytes)', ws.send, 32],
+  ['http', 'weft: same Flow, HTTP door (JSON)', httpSend(doorPort(one, 'http')), 32],
+  ['floor2c1', 'floor: 2 hops echo', floor2.send, 1],
+  ['onec1', 'weft: gateway + 1 no-op (gRPC door)', weftOne.send, 1],
+];
+const results: Partial<Record<Key, LoadResult>>[] = [];
+for (let round = 1; round <= rounds; round++) {
+  const r: Partial<Record<Key, LoadResult>> = {};
+  for (const [key, label, send, concurrency] of points) {
+    rss.point = `${key}@${round}`;
+    r[key] = await runLoad(send, { concurrency, durationMs });
+    console.log(`${`${label}, c=${concurrency}`.padEnd(48)} round ${round}  ${fmt(r[key]!)}`);
+  }
+  results.push(r);
+}
+rss.stop();
+for (const c of [floor2, floor2d, floor3, weftOne, weftSeed, ws]) c.close();
+await agent.close();
+await one.close();
 await seed.close();
 
-const r = (a: LoadResult, b: LoadResult) => (a.rps / b.rps).toFixed(2);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const ratio = (a: Key, b: Key) => median(results.map((r) => r[a]!.rps / r[b]!.rps));
+const addedP50 = median(results.map((r) => r.onec1!.p50ms - r.floor2c1!.p50ms));
+const f2 = (x: number) => x.toFixed(2);
 console.log('');
+console.log(`median of ${rounds} rounds:`);
+console.log(`gateway + 1 no-op / floor 2 hops           c=32: ${f2(ratio('one', 'floor2'))}  (target ≥ 0.6)`);
 console.log(
-  `gateway + 1 no-op / floor 2 hops          c=32: ${r(weftOne[32]!, twoHop[32]!)}   (c=1 p50 +${(weftOne[1]!.p50ms - twoHop[1]!.p50ms).toFixed(2)} ms)`,
+  `gateway + 1 no-op c=1 p50 - floor 2 hops p50:    +${f2(addedP50)} ms  (target ≤ 0.5 ms; floor p50 ${f2(median(results.map((r) => r.floor2c1!.p50ms)))} ms)`,
 );
-console.log(`gateway + 1 no-op / floor 2 hops + decode c=32: ${r(weftOne[32]!, twoHopDecode[32]!)}`);
-console.log(`seed chain / floor 3 hops                 c=32: ${r(weftSeed[32]!, threeHop[32]!)}`);
-console.log(`(floor 1 hop c=32: ${oneHop[32]!.rps.toFixed(0)} req/s)`);
+console.log(`gateway + 1 no-op / floor 2 hops + decode  c=32: ${f2(ratio('one', 'floor2d'))}`);
+console.log(
+  `seed chain / floor 3 hops                  c=32: ${f2(ratio('seed', 'floor3'))}  (target ≥ 0.5)`,
+);
+console.log(`WebSocket door (bytes) / gRPC door         c=32: ${f2(ratio('ws', 'one'))}  (target ≥ 0.8)`);
+console.log(`HTTP door (JSON) / gRPC door               c=32: ${f2(ratio('http', 'one'))}`);
+// "Under that load": the gRPC points at c=32 of each Flow (one, seed), in round 1, before the same
+// Flow's HTTP door parsed JSON bodies (the heap V8 grows for those stays); the other doors beside.
+console.log('peak RSS, MiB (target < 150 each under the gRPC load):');
+console.log(
+  `  ${'process'.padEnd(40)} ${'gRPC c=32'.padStart(10)} ${'WebSocket'.padStart(10)} ${'HTTP JSON'.padStart(10)}`,
+);
+for (const [name, byPoint] of rss.peak) {
+  const at = (k: Key) => (byPoint.get(`${k}@1`)?.toFixed(0) ?? '-').padStart(10);
+  const grpc = name.startsWith('seed') ? at('seed') : at('one');
+  const other = (k: Key) => (name.startsWith('seed') ? '-'.padStart(10) : at(k));
+  console.log(`  ${name.padEnd(40)} ${grpc} ${other('ws')} ${other('http')}`);
+}
 process.exit(0);

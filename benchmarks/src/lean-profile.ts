@@ -7,7 +7,7 @@
 // still decoding and encoding every message on both sides; `bytes`: the lean layer moving
 // pre-encoded bytes, nothing decoded.)
 import { fork } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
@@ -16,6 +16,7 @@ import { createLeanClient, createWeftTransport, startGrpcServer, startLeanGrpcSe
 import { DataRequestProtoSchema, JinaSingleDataRequestRPC } from '@weft/proto';
 import { fmt, runLoad } from './load.js';
 import { makeRequest } from './payload.js';
+import { summarize } from './profile-summary.js';
 
 const PATH = '/jina.JinaSingleDataRequestRPC/process_single_data';
 const [role, kind, arg] = process.argv.slice(2);
@@ -97,69 +98,4 @@ if (role === 'server') {
   server.disconnect();
   await new Promise((r) => server.once('exit', r));
   for (const side of ['server', 'client']) summarize(side, join(out, side), sent);
-}
-
-interface Node {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  hitCount: number;
-  children?: number[];
-}
-
-/** Groups self time of a .cpuprofile by package / area and lists the top functions. */
-function summarize(side: string, dir: string, requests: number): void {
-  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-  if (!file) return;
-  const p = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
-    nodes: Node[];
-    samples: number[];
-    timeDeltas: number[];
-  };
-  const byId = new Map(p.nodes.map((n) => [n.id, n]));
-  const self = new Map<number, number>();
-  p.samples.forEach((id, i) => {
-    self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0));
-  });
-  const idle = p.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id);
-  for (const id of idle) self.delete(id);
-  const total = [...self.values()].reduce((a, b) => a + b, 0);
-  const area = (n: Node): string => {
-    const { url, functionName } = n.callFrame;
-    if (!url) return functionName.startsWith('(') ? functionName : `native ${functionName}`;
-    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-    if (m) return m[1]!;
-    if (url.startsWith('node:internal/http2')) return 'node:http2';
-    if (url.startsWith('node:internal/streams') || url.startsWith('node:stream')) return 'node:streams';
-    if (url.startsWith('node:internal/modules')) return 'module loading (startup)';
-    if (url.startsWith('node:')) return url.replace(/^node:(internal\/)?/, 'node:');
-    const w = /packages\/([^/]+)\//.exec(url);
-    return w ? `@weft/${w[1]}` : 'benchmark';
-  };
-  const areas = new Map<string, number>();
-  const fns = new Map<string, number>();
-  for (const [id, t] of self) {
-    const n = byId.get(id)!;
-    const a = area(n);
-    areas.set(a, (areas.get(a) ?? 0) + t);
-    const key = `${n.callFrame.functionName || '(anonymous)'} ${a}`;
-    fns.set(key, (fns.get(key) ?? 0) + t);
-  }
-  const isStartup = (a: string) =>
-    /startup|source_map|bootstrap|cjs-module-lexer|pre_execution|^tsx$/.test(a);
-  const startup = [...areas].filter(([a]) => isStartup(a)).reduce((sum, [, t]) => sum + t, 0);
-  const work = total - startup;
-  const perRequest = (t: number) => `${(t / requests).toFixed(0).padStart(5)} µs`;
-  const pct = (t: number) => `${((100 * t) / work).toFixed(1).padStart(5)}%`;
-  console.log(
-    `\n${side}: ${perRequest(work).trim()} CPU per request (${requests} requests; idle, start-up excluded)`,
-  );
-  for (const [a, t] of [...areas]
-    .filter(([a]) => !isStartup(a))
-    .sort((x, y) => y[1] - x[1])
-    .slice(0, 10)) {
-    console.log(`  ${pct(t)} ${perRequest(t)}  ${a}`);
-  }
-  console.log('  top functions (self):');
-  const top = [...fns].filter(([f]) => !isStartup(f.slice(f.indexOf(' ') + 1))).sort((x, y) => y[1] - x[1]);
-  for (const [f, t] of top.slice(0, 10)) console.log(`  ${pct(t)} ${perRequest(t)}  ${f}`);
 }
