@@ -16,10 +16,9 @@ import { Flow } from '@weft/orchestrator';
 import { DataRequestProtoSchema } from '@weft/proto';
 import { Agent, request } from 'undici';
 import WebSocket from 'ws';
-import { BarExec, FooExec } from './executors.js';
+import { importCompiled } from './compiled.js';
 import { FloorClient, frame } from './h2-floor.js';
 import { fmt, type LoadResult, runLoad } from './load.js';
-import { NoOp } from './noop-executor.js';
 import { makeDocs, makeRequest } from './payload.js';
 
 const durationMs = Number(process.env.BENCH_MS ?? 3000);
@@ -122,6 +121,9 @@ const floor3 = grpcClient(
   await floorServer('forward', await floorServer('forward', await floorServer('echo'))),
 );
 
+// Executors as deployed: compiled to JavaScript (see compiled.ts).
+const { NoOp } = await importCompiled<typeof import('./noop-executor.js')>('noop-executor');
+const { FooExec, BarExec } = await importCompiled<typeof import('./executors.js')>('executors');
 const one = new Flow({ protocol: ['grpc', 'http', 'websocket'] }).add({ uses: NoOp });
 await one.start();
 const seed = new Flow().add({ uses: FooExec }).add({ uses: BarExec });
