@@ -11,6 +11,7 @@ import { makePki, type TestPki } from './test-fixtures/certs.js';
 import {
   CLI,
   type CliProcess,
+  EXECUTORS,
   killAll,
   startCli,
   startExecutor,
@@ -122,4 +123,52 @@ describe('weft executor, head and gateway with internal mutual TLS and a tokens 
     const gw = await weft(['ping', 'gateway', `127.0.0.1:${gateway.ports.grpc}`]);
     expect(gw, gw.out).toMatchObject({ code: 0 });
   }, 60_000);
+});
+
+describe('weft flow with auth, limits and internal TLS from its YAML', () => {
+  it('serves only token holders and applies the body limit, with internal mutual TLS from the same YAML', async () => {
+    const yml = join(pki.dir, 'flow.yml');
+    writeFileSync(
+      yml,
+      [
+        'jtype: Flow',
+        'with:',
+        '  protocol: [grpc, http]',
+        '  auth:',
+        '    tokens_file: ./tokens',
+        '  limits:',
+        '    body_limit: 4096',
+        '  internal_tls:',
+        `    cert_file: ${pki.server.certFile}`,
+        `    key_file: ${pki.server.keyFile}`,
+        `    ca_file: ${pki.caFile}`,
+        'executors:',
+        `  - {name: tagger, uses: '${EXECUTORS}#Tagger', shards: 2, polling: ALL}`,
+        '',
+      ].join('\n'),
+    );
+    const flow = await startCli(
+      ['flow', '--uses', yml],
+      (l) => {
+        const m = /^Flow ready: grpc:\/\/127\.0\.0\.1:(\d+) http:\/\/127\.0\.0\.1:(\d+)/.exec(l);
+        return m ? { grpc: Number(m[1]), http: Number(m[2]) } : undefined;
+      },
+      60_000,
+    );
+    const ok = new Client({
+      port: flow.ports.http!,
+      protocol: 'http',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect((await ok.post('/', DocumentArray.empty(2))).texts).toEqual([';', ';']);
+    const big = await ok.post('/', new DocumentArray([{ text: 'x'.repeat(8192) }])).catch((e: unknown) => e);
+    expect((big as TransportError).code).toBe(Code.ResourceExhausted);
+    ok.close();
+    const anonymous = new Client({ port: flow.ports.grpc! });
+    const err = await anonymous.post('/', DocumentArray.empty(1)).catch((e: unknown) => e);
+    expect((err as TransportError).code).toBe(Code.Unauthenticated);
+    anonymous.close();
+    expect(flow.lines.join('\n')).not.toContain(TOKEN);
+    await flow.kill();
+  }, 90_000);
 });
