@@ -102,6 +102,26 @@ describe('a Flow with auth and limits', () => {
   });
 });
 
+describe('a Flow with mutual TLS at its doors', () => {
+  it('serves a client certificate of tls.caFile and refuses a client without one', async () => {
+    await using flow = await new Flow({ tls: { ...pki.server, caFile: pki.caFile } })
+      .add({ uses: Tagger, name: 'door' })
+      .start();
+    expect(flow.doors[0]!.url).toBe(`grpcs://127.0.0.1:${flow.port}`);
+    const withCert = new Client({
+      port: flow.port!,
+      tls: { ca: pki.ca, cert: pki.client.cert, key: pki.client.key },
+    });
+    expect((await withCert.post('/', DocumentArray.empty(1))).texts).toEqual([';']);
+    withCert.close();
+    const without = new Client({ port: flow.port!, tls: { ca: pki.ca } });
+    const err = await failure(without.post('/', DocumentArray.empty(1)));
+    expect(err.code, err.message).toBe(Code.Unauthenticated);
+    expect(err.message).toMatch(/client certificate refused: none was sent/);
+    without.close();
+  }, 60_000);
+});
+
 /** A TLS handshake against `port` followed by one read; 'ok' or the error code. */
 function handshake(port: number, opts: ConnectionOptions): Promise<string> {
   return new Promise((resolve) => {
