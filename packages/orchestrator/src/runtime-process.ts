@@ -131,7 +131,8 @@ export class RuntimeProcess {
     child.on('message', (m: ChildMessage) => {
       if (m.type !== 'secrets-request' || !child.connected) return;
       const answer: SecretsMessage = { type: 'secrets', secrets: this.#options.secrets ?? {} };
-      child.send(answer);
+      // A child that died meanwhile must not turn into an 'error' event on the parent.
+      child.send(answer, () => {});
     });
     this.#exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     child.once('exit', (code, signal) => this.#onExit(child, code, signal));

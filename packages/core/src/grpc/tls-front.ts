@@ -71,7 +71,7 @@ export async function startTlsFront(options: TlsFrontOptions): Promise<TlsFront>
     },
   );
   // A failed handshake (no, or a bad, client certificate; plaintext) only concerns that client.
-  server.on('tlsClientError', (_err, socket) => socket.end());
+  server.on('tlsClientError', (_err, socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
