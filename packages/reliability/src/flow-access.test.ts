@@ -93,6 +93,26 @@ describe('a Flow with auth and limits', () => {
     await res.body?.cancel();
   });
 
+  it('a restarted gateway gets its tokens again', async () => {
+    const before = flow.describe().find((r) => r.kind === 'gateway')!;
+    process.kill(before.pid!, 'SIGKILL');
+    const deadline = Date.now() + 15_000;
+    let now = before;
+    while (Date.now() < deadline) {
+      now = flow.describe().find((r) => r.kind === 'gateway')!;
+      if (now.restarts === before.restarts + 1 && now.state === 'ready') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(now.restarts).toBe(before.restarts + 1);
+    expect(now.pid).not.toBe(before.pid);
+    const c = new Client({ port: port('grpc'), headers: { authorization: `Bearer ${TOKEN}` } });
+    expect((await c.post('/', DocumentArray.empty(1))).texts).toEqual([';']);
+    c.close();
+    const anonymous = new Client({ port: port('grpc') });
+    expect((await failure(anonymous.post('/', DocumentArray.empty(1)))).code).toBe(Code.Unauthenticated);
+    anonymous.close();
+  }, 30_000);
+
   it('keeps the tokens out of the gateway process argv, environment and logs', () => {
     const gw = flow.describe().find((r) => r.kind === 'gateway')!;
     const seen = `${procStrings(gw.pid!, 'cmdline')} ${procStrings(gw.pid!, 'environ')} ${logs.join('\n')}`;
