@@ -32,6 +32,8 @@ export { batchingFromYaml, loadExecutorClass } from './loader.js';
 export type { ExecutorClass, LoadExecutorOptions, LoadedExecutor, ExecutorUses } from './loader.js';
 export { ExecutorStartError, parametersFor, serveExecutor } from './worker.js';
 export type { Worker, WorkerOptions } from './worker.js';
+export { serveExecutorTls } from './tls.js';
+export type { ExecutorTls, TlsWorkerOptions } from './tls.js';
 export { runExecutorProcess } from './process.js';
 export type { ExecutorProcessOptions } from './process.js';
 export { LOG_LEVEL_ENV } from './logger.js';

@@ -1,7 +1,10 @@
+import { type ExecutorTls, serveExecutorTls } from './tls.js';
 import { type Worker, type WorkerOptions, serveExecutor } from './worker.js';
 
 /** Options of {@link runExecutorProcess}. */
 export interface ExecutorProcessOptions extends WorkerOptions {
+  /** Serve over TLS (with `caFile`, mutual TLS); see {@link serveExecutorTls}. @default plaintext */
+  tls?: ExecutorTls;
   /** Called once the runtime serves (e.g. to print where). @default nothing */
   onReady?: (worker: Worker) => void;
 }
@@ -17,7 +20,8 @@ export interface ExecutorProcessOptions extends WorkerOptions {
  * ```
  */
 export async function runExecutorProcess(options: ExecutorProcessOptions): Promise<Worker> {
-  const worker = await serveExecutor(options);
+  const { tls, onReady: _, ...workerOptions } = options;
+  const worker = tls ? await serveExecutorTls({ ...workerOptions, tls }) : await serveExecutor(workerOptions);
   let stopping = false;
   const stop = async (why: string) => {
     if (stopping) return;

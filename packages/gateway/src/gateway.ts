@@ -8,6 +8,7 @@ import { grpcDoorHandlers } from './grpc-door.js';
 import { startGrpcListener } from './grpc-listener.js';
 import { startHttpDoor } from './http-door.js';
 import { createAccessCheck, type GatewayAuth, type ServerTls } from './access.js';
+import { checkOneTls, type InternalTls, internalPoolTls } from './internal-tls.js';
 import { type GatewayLimits, normalizeLimits } from './limits.js';
 import { GatewayMetrics, startMonitoring } from './metrics.js';
 import type { PoolOptions } from './pool.js';
@@ -56,6 +57,11 @@ export interface GatewayOptions {
   bodyLimit?: number;
   /** Pool defaults for every deployment (per-deployment options win). */
   pool?: PoolOptions;
+  /**
+   * TLS towards every deployment (heads and executors that serve TLS): verify against `caFile` and,
+   * with it, present `certFile` as a client certificate (mutual TLS). Sets `pool.tls`. @default plaintext
+   */
+  internalTls?: InternalTls;
   /** Bearer-token authentication at every door (and `/metrics` unless `publicHealth`). @default off: every request passes */
   auth?: GatewayAuth;
   /** Timeouts, connection and stream caps, and backpressure; every limit is on by default (see {@link GatewayLimits}). */
@@ -137,6 +143,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       throw new ConfigError(`tls: cannot read certFile/keyFile/caFile: ${(err as Error).message}`);
     }
   }
+  checkOneTls(options.internalTls, options.pool?.tls, 'gateway');
+  const pool: PoolOptions | undefined = options.internalTls
+    ? { ...options.pool, tls: internalPoolTls(options.internalTls, 'gateway internalTls') }
+    : options.pool;
   const metrics = new GatewayMetrics();
   const topology = new Topology({
     graph: options.graph,
@@ -144,7 +154,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     conditions: options.conditions,
     noReduce: options.noReduce,
     deployments: options.deployments,
-    pool: options.pool,
+    pool,
     maxInFlight: limits.maxInFlight,
     observer: {
       ...metrics.observer(),

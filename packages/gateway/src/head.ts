@@ -1,7 +1,14 @@
 import { create } from '@bufbuild/protobuf';
 import type { ConnectRouter } from '@connectrpc/connect';
 import { ConfigError, isErrorResponse, requestEndpoint } from '@weft/core';
-import { type GrpcServer, registerHealth, ServingStatus, startGrpcServer } from '@weft/core/grpc';
+import {
+  type GrpcServer,
+  readTlsFiles,
+  registerHealth,
+  ServingStatus,
+  startGrpcServer,
+  startTlsFront,
+} from '@weft/core/grpc';
 import {
   type DataRequestProto,
   EndpointsProtoSchema,
@@ -11,6 +18,7 @@ import {
   JinaRPC,
   JinaSingleDataRequestRPC,
 } from '@weft/proto';
+import { checkOneTls, type InternalTls, internalPoolTls } from './internal-tls.js';
 import { DeploymentPool, type PoolOptions } from './pool.js';
 import { reduceRequests } from './reduce.js';
 
@@ -39,6 +47,12 @@ export interface HeadOptions {
   retries?: number;
   /** Pool options towards shards (TLS, selection). */
   pool?: PoolOptions;
+  /**
+   * Internal TLS: serve gRPC over TLS with `certFile`/`keyFile` and call the shards over TLS. With
+   * `caFile`, mutual: callers must present a certificate signed by it, and the head presents its
+   * own to the shards. Sets `pool.tls`. @default plaintext
+   */
+  tls?: InternalTls;
 }
 
 /** A running head. */
@@ -84,8 +98,12 @@ export async function startHead(options: HeadOptions): Promise<Head> {
   if (!options.shards.length)
     throw new ConfigError(`head '${options.name}': shards is empty; give each shard's replica addresses`);
   const polling = normalizePolling(options.polling);
+  const where = `head '${options.name}'`;
+  checkOneTls(options.tls, options.pool?.tls, where);
+  const tls = options.tls ? readTlsFiles(options.tls, `${where} tls`) : undefined;
   const poolOptions: PoolOptions = {
     ...options.pool,
+    ...(options.tls ? { tls: internalPoolTls(options.tls, `${where} tls`) } : {}),
     timeoutSend: options.timeoutSend,
     retries: options.retries,
   };
@@ -156,7 +174,7 @@ export async function startHead(options: HeadOptions): Promise<Head> {
   };
   let server: GrpcServer;
   try {
-    server = await startGrpcServer({ routes, port: options.port ?? 0, host: options.host });
+    server = await serve(routes, options.port ?? 0, options.host, tls);
   } catch (err) {
     for (const p of all) p.close();
     throw err;
@@ -175,4 +193,29 @@ export async function startHead(options: HeadOptions): Promise<Head> {
     [Symbol.asyncDispose]: () => head.close(),
   };
   return head;
+}
+
+/**
+ * The head's gRPC server: plaintext, TLS, or (with a CA) mutual TLS. The gRPC server cannot be
+ * asked for client certificates, so mutual TLS puts a TLS front before a plaintext server on
+ * 127.0.0.1.
+ */
+async function serve(
+  routes: (router: ConnectRouter) => void,
+  port: number,
+  host: string | undefined,
+  tls: ReturnType<typeof readTlsFiles> | undefined,
+): Promise<GrpcServer> {
+  if (!tls?.ca) return startGrpcServer({ routes, port, host, ...(tls ? { tls } : {}) });
+  const inner = await startGrpcServer({ routes, port: 0, host: '127.0.0.1' });
+  try {
+    const front = await startTlsFront({ port, host, target: inner.port, tls });
+    return {
+      port: front.port,
+      close: (graceMs?: number) => inner.close(graceMs).finally(() => front.close(1000)),
+    };
+  } catch (err) {
+    await inner.close(0);
+    throw err;
+  }
 }

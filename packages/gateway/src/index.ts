@@ -17,3 +17,4 @@ export { WS_CLOSE } from './ws-door.js';
 export { DEFAULT_LIMITS, OverloadedError } from './limits.js';
 export type { GatewayLimits } from './limits.js';
 export type { AccessDoor, GatewayAuth } from './access.js';
+export type { InternalTls } from './internal-tls.js';

@@ -11,6 +11,8 @@ import {
   ROLE_ENV,
   type Role,
   type RoleState,
+  type RuntimeSecrets,
+  type SecretsMessage,
   setRoleState,
 } from './role.js';
 
@@ -54,7 +56,7 @@ let runtime: typeof ExecutorRuntime;
 const loadGateway = () => import('@weft/gateway');
 
 async function serveExecutorRole(role: ExecutorRole, uses: Function | string): Promise<void> {
-  const worker = await runtime.serveExecutor({
+  const options = {
     uses: uses as never,
     workspace: role.workspace,
     name: role.deployment,
@@ -70,7 +72,10 @@ async function serveExecutorRole(role: ExecutorRole, uses: Function | string): P
       shardId: role.shard,
       workspace: role.workspace,
     },
-  });
+  };
+  const worker = role.tls
+    ? await runtime.serveExecutorTls({ ...options, tls: role.tls })
+    : await runtime.serveExecutor(options);
   stop = () => worker.close();
   send({ type: 'ready', port: worker.port });
 }
@@ -124,13 +129,34 @@ async function runHead(role: HeadRole): Promise<void> {
     usesAfter: role.usesAfter,
     timeoutSend: role.timeoutSend,
     retries: role.retries,
+    tls: role.tls,
   });
   stop = () => head.close();
   send({ type: 'ready', port: head.port });
 }
 
+/** Asks the parent for this runtime's secrets over IPC (they are never in the environment or argv). */
+function requestSecrets(timeoutMs = 10_000): Promise<RuntimeSecrets> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      process.off('message', onMessage);
+      reject(new Error(`the parent did not send this runtime's secrets within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onMessage = (m: SecretsMessage) => {
+      if (m?.type !== 'secrets') return;
+      clearTimeout(timer);
+      process.off('message', onMessage);
+      resolve(m.secrets);
+    };
+    process.on('message', onMessage);
+    send({ type: 'secrets-request' });
+  });
+}
+
 async function runGateway(role: GatewayRole): Promise<void> {
+  const secrets = role.auth ? await requestSecrets() : {};
   const start = (await loadGateway()).startGateway as unknown as AnyStart;
+  const { bodyLimit, ...limits } = role.limits ?? {};
   const gw = await start({
     graph: role.graph,
     addresses: role.addresses,
@@ -144,6 +170,10 @@ async function runGateway(role: GatewayRole): Promise<void> {
     cors: role.cors,
     prefetch: role.prefetch,
     monitoring: role.monitoring,
+    auth: role.auth ? { tokens: secrets.tokens ?? [], publicHealth: role.auth.publicHealth } : undefined,
+    limits,
+    bodyLimit,
+    internalTls: role.internalTls,
     // Local replicas come back within about a second of a crash (the orchestrator restarts them on
     // the same port): probe an ejected replica at least every second so that it rejoins promptly.
     pool: { timeoutSend: role.timeoutSend, probeBackoffMs: [100, 1000] },

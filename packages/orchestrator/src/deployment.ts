@@ -1,18 +1,32 @@
-import { Client, type PostOptions } from '@weft/client';
+import { Client, type ClientOptions, type PostOptions } from '@weft/client';
 import { ConfigError } from '@weft/core';
 import type { DocumentArray } from '@weft/docarray';
-import { creatorContext, type Door, Flow, INTERNAL_MODULES, type RuntimeInfo, waitForStop } from './flow.js';
+import { readTlsFiles } from '@weft/core/grpc';
+import {
+  creatorContext,
+  type Door,
+  Flow,
+  flowTokens,
+  INTERNAL_MODULES,
+  type RuntimeInfo,
+  waitForStop,
+} from './flow.js';
 import {
   type DeploymentOptions as BaseOptions,
+  checkGatewayAccess,
+  type FlowAuth,
+  type FlowLimits,
   type FlowOptions,
   type GatewayProtocol,
   type NormalizedDeployment,
   normalizeDeployment,
   portList,
+  type TlsFiles,
 } from './options.js';
 import { planDeployment } from './plan.js';
 import type { RuntimeProcess } from './runtime-process.js';
 import { serveRoleIfChild } from './serve-role.js';
+import { checkInternalTls } from './tls-check.js';
 
 INTERNAL_MODULES.push(import.meta.url);
 
@@ -32,6 +46,12 @@ export interface DeploymentRunOptions extends BaseOptions {
   baseDir?: string;
   /** Where prefixed runtime log lines go. @default process.stderr */
   log?: (line: string) => void;
+  /** TLS of the executors and head, and of the gateway's calls to them; see {@link FlowOptions.internalTls}. @default plaintext */
+  internalTls?: TlsFiles;
+  /** Bearer tokens the gateway requires (with `includeGateway`); `post()` sends the first. @default none */
+  auth?: FlowAuth;
+  /** Gateway limits (with `includeGateway`); see {@link FlowLimits}. @default the gateway's defaults */
+  limits?: FlowLimits;
 }
 
 /**
@@ -61,8 +81,24 @@ export class Deployment {
     this.#baseDir = ctx.baseDir;
     const name = options.name ?? 'executor';
     const includeGateway = options.includeGateway ?? true;
+    checkGatewayAccess(
+      { auth: options.auth, limits: options.limits, internalTls: options.internalTls },
+      `Deployment '${name}'`,
+    );
     if (includeGateway) {
-      const { port, protocol, timeoutReady, gracePeriod, restart, log, includeGateway: _, ...rest } = options;
+      const {
+        port,
+        protocol,
+        timeoutReady,
+        gracePeriod,
+        restart,
+        log,
+        includeGateway: _,
+        internalTls,
+        auth,
+        limits,
+        ...rest
+      } = options;
       const flowOptions: FlowOptions = {
         port,
         protocol,
@@ -70,6 +106,9 @@ export class Deployment {
         gracePeriod,
         restart,
         log,
+        internalTls,
+        auth,
+        limits,
         baseDir: this.#baseDir,
       };
       this.#flow = new Flow(flowOptions).add({ ...rest, name, port: undefined });
@@ -84,6 +123,11 @@ export class Deployment {
         throw new ConfigError(
           `Deployment '${name}': an external deployment runs elsewhere; there is nothing to start`,
         );
+      for (const k of ['auth', 'limits'] as const)
+        if (options[k] !== undefined)
+          throw new ConfigError(
+            `Deployment '${name}': ${k} configures the gateway; set includeGateway: true`,
+          );
       const ports = portList(`Deployment '${name}'`, options.port);
       if (ports.length > 1)
         throw new ConfigError(
@@ -110,13 +154,26 @@ export class Deployment {
   get doors(): readonly Door[] {
     return (
       this.#flow?.doors ??
-      (this.#port ? [{ protocol: 'grpc', port: this.#port, url: `grpc://127.0.0.1:${this.#port}` }] : [])
+      (this.#port
+        ? [
+            {
+              protocol: 'grpc',
+              port: this.#port,
+              url: `${this.#options.internalTls ? 'grpcs' : 'grpc'}://127.0.0.1:${this.#port}`,
+            },
+          ]
+        : [])
     );
   }
 
   /** @internal The normalized deployment, for YAML and exports. */
   get spec(): NormalizedDeployment {
     return this.#normalized;
+  }
+
+  /** @internal The options given, for YAML. */
+  get runOptions(): Readonly<DeploymentRunOptions> {
+    return this.#options;
   }
 
   /** @internal Where relative `uses` resolve and which module created the Deployment. */
@@ -135,9 +192,12 @@ export class Deployment {
       return this;
     }
     const timeoutReady = this.#options.timeoutReady ?? 60_000;
+    if (this.#options.internalTls)
+      checkInternalTls(this.#options.internalTls, `Deployment '${this.name}': internalTls`, '127.0.0.1');
     const plan = await planDeployment(this.#normalized, {
       baseDir: this.#baseDir,
       creator: this.#creator,
+      tls: this.#options.internalTls,
       process: {
         env: this.#options.env,
         log: this.#options.log,
@@ -172,12 +232,24 @@ export class Deployment {
       throw new ConfigError(
         'Deployment.post: it has no gRPC door; add protocol grpc or use a Client for its protocol',
       );
-    const client = new Client({ port: grpcDoor.port });
+    const client = new Client({ port: grpcDoor.port, ...this.#clientAccess() });
     try {
       return await client.post(on, inputs, options);
     } finally {
       client.close();
     }
+  }
+
+  /** TLS and token options for `post()`'s client. */
+  #clientAccess(): Pick<ClientOptions, 'tls' | 'headers'> {
+    const o = this.#options;
+    if (this.#flow) {
+      const token = flowTokens(o.auth)?.[0];
+      return token ? { headers: { authorization: `Bearer ${token}` } } : {};
+    }
+    if (!o.internalTls) return {};
+    const m = readTlsFiles(o.internalTls, `Deployment '${this.name}': internalTls`);
+    return { tls: m.ca ? { ca: m.ca, cert: m.cert, key: m.key } : true };
   }
 
   /** The runtimes with pid, port and state. */

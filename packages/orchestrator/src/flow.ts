@@ -2,8 +2,12 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { JsonObject } from '@bufbuild/protobuf';
 import { ConfigError, callerModule } from '@weft/core';
+import { readTlsFiles, readTokensFile } from '@weft/core/grpc';
 import {
+  checkExternalTls,
+  checkGatewayAccess,
   type DeploymentOptions,
+  type FlowAuth,
   type FlowOptions,
   type GatewayProtocol,
   gatewayDoors,
@@ -13,9 +17,10 @@ import {
 import { flowchartSvg } from './flowchart-svg.js';
 import { type PlanContext, planDeployment } from './plan.js';
 import { freePort } from './ports.js';
-import type { GatewayRole } from './role.js';
+import type { GatewayRole, RuntimeSecrets } from './role.js';
 import { RuntimeProcess, type RuntimeState } from './runtime-process.js';
 import { serveRoleIfChild } from './serve-role.js';
+import { checkInternalTls } from './tls-check.js';
 import { graphDescription, mermaid, openBranches, validateTopology } from './topology.js';
 
 /** A runtime as {@link Flow.describe} reports it. */
@@ -97,6 +102,7 @@ export class Flow {
         );
       }
     }
+    checkGatewayAccess(options);
     this.#options = { ...options };
     const ctx = creatorContext(import.meta.url, options.baseDir);
     this.#creator = ctx.creator;
@@ -145,6 +151,7 @@ export class Flow {
   /** Checks the topology: unknown needs and cycles throw a `TopologyError` naming the culprit. */
   validate(): this {
     validateTopology(this.#deployments);
+    checkExternalTls(this.#options, this.#deployments);
     return this;
   }
 
@@ -202,11 +209,17 @@ export class Flow {
     if (this.#state !== 'new')
       throw new ConfigError(`Flow.start: the Flow is ${this.#state}; create a new Flow to start again`);
     this.validate();
+    // Files are checked before anything starts, so that a bad path fails here, naming it.
+    if (this.#options.tls) readTlsFiles(this.#options.tls, 'Flow: tls');
+    if (this.#options.internalTls)
+      checkInternalTls(this.#options.internalTls, 'Flow: internalTls', '127.0.0.1');
+    const secrets: RuntimeSecrets = { tokens: flowTokens(this.#options.auth) };
     this.#state = 'starting';
     const timeoutReady = this.#options.timeoutReady ?? 60_000;
     const ctx: PlanContext = {
       baseDir: this.#baseDir,
       creator: this.#creator,
+      tls: this.#options.internalTls,
       process: {
         env: this.#options.env,
         log: this.#options.log,
@@ -255,8 +268,11 @@ export class Flow {
         cors: this.#options.cors,
         tls: this.#options.tls,
         monitoring: this.#options.monitoring,
+        internalTls: this.#options.internalTls,
+        auth: this.#options.auth ? { publicHealth: this.#options.auth.publicHealth } : undefined,
+        limits: this.#options.limits,
       };
-      this.#gateway = new RuntimeProcess('gateway', role, { ...ctx.process, restart: ctx.process.restart });
+      this.#gateway = new RuntimeProcess('gateway', role, { ...ctx.process, secrets });
       // Every port is chosen up front and connections are made on first use, so the gateway starts
       // together with the executors. Heads start once their shards serve: a head asked for its
       // endpoints before that would answer with none, and the gateway would skip the deployment.
@@ -322,6 +338,15 @@ export class Flow {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** @internal The gateway's tokens: `auth.tokens` and those of `auth.tokensFile`. */
+export function flowTokens(auth: FlowAuth | undefined): string[] | undefined {
+  if (!auth) return undefined;
+  return [
+    ...(auth.tokens ?? []),
+    ...(auth.tokensFile ? readTokensFile(auth.tokensFile, 'Flow: auth.tokensFile') : []),
+  ];
 }
 
 function deploymentOf(r: RuntimeProcess): string | undefined {

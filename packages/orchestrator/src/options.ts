@@ -1,5 +1,6 @@
 import type { JsonObject } from '@bufbuild/protobuf';
 import { ConfigError } from '@weft/core';
+import type { GatewayLimits } from '@weft/gateway';
 import type { Uses } from './uses.js';
 
 /** How a sharded deployment spreads a request: one shard (`ANY`) or every shard (`ALL`). */
@@ -11,13 +12,49 @@ export type Polling = PollingMode | Readonly<Record<string, PollingMode>>;
 /** A protocol the gateway serves. */
 export type GatewayProtocol = 'grpc' | 'http' | 'websocket';
 
-/** TLS certificate and key files (PEM). */
+/** TLS certificate and key files (PEM); with `caFile`, mutual TLS. */
 export interface TlsFiles {
   /** Path of the certificate chain (PEM). */
   certFile: string;
   /** Path of the private key (PEM). */
   keyFile: string;
+  /**
+   * Path of a CA certificate (PEM). On `tls` (the gateway's doors): clients must present a
+   * certificate signed by it. On `internalTls`: the CA that signed `certFile`; callers verify
+   * against it and TLS between runtimes is mutual. @default none
+   */
+  caFile?: string;
 }
+
+/** Bearer-token authentication at the gateway's doors (`Authorization: Bearer <token>`). */
+export interface FlowAuth {
+  /** Tokens that let a request in. Prefer `tokensFile`: tokens given here are saved by `saveYaml`. @default [] */
+  tokens?: readonly string[];
+  /** A file of tokens: one per line (or separated by spaces); `#` starts a comment. Read by `start()` and the exports. @default none */
+  tokensFile?: string;
+  /** Leave health checks (HTTP `GET /`, gRPC health) and `/metrics` open without a token. @default true */
+  publicHealth?: boolean;
+}
+
+/**
+ * Limits of the gateway (see docs/reliability.md): every one is on by default; set one to change it.
+ * The fields of `GatewayLimits` of `@weft/gateway`, plus `bodyLimit`.
+ */
+export interface FlowLimits extends GatewayLimits {
+  /** Largest gRPC message, HTTP body or WebSocket frame accepted at the doors, in bytes. @default 104857600 (100 MiB) */
+  bodyLimit?: number;
+}
+
+/** The keys of {@link FlowLimits}. */
+export const LIMIT_KEYS = [
+  'headersTimeoutMs',
+  'requestTimeoutMs',
+  'idleTimeoutMs',
+  'maxConnections',
+  'maxConcurrentStreams',
+  'maxInFlight',
+  'bodyLimit',
+] as const satisfies readonly (keyof FlowLimits)[];
 
 /** Options of one deployment: {@link Flow.add}, {@link Deployment} and YAML `executors:` entries. */
 export interface DeploymentOptions {
@@ -66,7 +103,7 @@ export interface DeploymentOptions {
   host?: string | readonly string[];
   /** Port of the deployment (a list for replicas without a head, or for external replicas). @default free ports */
   port?: number | readonly number[];
-  /** Use TLS towards an external deployment. @default false */
+  /** An external deployment speaks TLS (it must when the Flow has `internalTls`, and cannot otherwise). @default false */
   tls?: boolean;
   /** Error class names that make a replica exit after answering; the orchestrator restarts it. @default [] */
   exitOnExceptions?: readonly string[];
@@ -80,8 +117,18 @@ export interface FlowOptions {
   port?: number | readonly number[];
   /** Interface the gateway binds. @default '127.0.0.1' */
   host?: string;
-  /** Serve the gateway's doors over TLS. @default plaintext */
+  /** Serve the gateway's doors over TLS; with `caFile`, clients must present a certificate signed by it. @default plaintext */
   tls?: TlsFiles;
+  /**
+   * TLS between the gateway, heads and executors: every runtime serves with this certificate and
+   * callers verify it against `caFile` (which also makes TLS mutual). The certificate must name
+   * 127.0.0.1 (an IP SAN) for local Flows, and every Service name in the exports. @default plaintext
+   */
+  internalTls?: TlsFiles;
+  /** Bearer tokens the gateway requires at every door. @default none: every request passes */
+  auth?: FlowAuth;
+  /** Gateway limits (timeouts, connection and stream caps, in-flight requests, message size). @default the gateway's defaults */
+  limits?: FlowLimits;
   /** Allow cross-origin requests on the HTTP door. @default false */
   cors?: boolean;
   /** Most requests in flight per client stream. @default 1000 */
@@ -237,4 +284,77 @@ export function gatewayDoors(options: FlowOptions): { protocols: GatewayProtocol
     );
   }
   return { protocols, ports };
+}
+
+function checkTlsFiles(where: string, tls: unknown): void {
+  if (tls === undefined) return;
+  const t = tls as Partial<TlsFiles>;
+  if (
+    typeof tls !== 'object' ||
+    tls === null ||
+    typeof t.certFile !== 'string' ||
+    typeof t.keyFile !== 'string'
+  )
+    throw new ConfigError(`${where}: give { certFile, keyFile } (PEM file paths), and caFile for mutual TLS`);
+  if (t.caFile !== undefined && typeof t.caFile !== 'string')
+    throw new ConfigError(`${where}.caFile: give the path of a PEM file`);
+}
+
+/** @internal Checks a Flow's `tls`, `internalTls`, `auth` and `limits` (not the files: `start()` reads them). */
+export function checkGatewayAccess(options: FlowOptions, where = 'Flow'): void {
+  checkTlsFiles(`${where}: tls`, options.tls);
+  checkTlsFiles(`${where}: internalTls`, options.internalTls);
+  const auth = options.auth as (FlowAuth & { verify?: unknown }) | undefined;
+  if (auth !== undefined) {
+    if (typeof auth !== 'object' || auth === null)
+      throw new ConfigError(`${where}: auth must be { tokens, tokensFile, publicHealth }`);
+    if (auth.verify !== undefined)
+      throw new ConfigError(
+        `${where}: auth.verify cannot reach the gateway process (functions do not cross processes); give tokens or tokensFile, or run startGateway from @weft/gateway yourself`,
+      );
+    if (auth.tokens !== undefined) {
+      if (!Array.isArray(auth.tokens))
+        throw new ConfigError(`${where}: auth.tokens must be a list of strings`);
+      for (const t of auth.tokens)
+        if (typeof t !== 'string' || !/^\S+$/.test(t))
+          throw new ConfigError(
+            `${where}: auth.tokens: every token must be a non-empty string without spaces (clients send "Bearer <token>")`,
+          );
+    }
+    if (auth.tokensFile !== undefined && typeof auth.tokensFile !== 'string')
+      throw new ConfigError(`${where}: auth.tokensFile must be a file path`);
+    if (!auth.tokens?.length && !auth.tokensFile)
+      throw new ConfigError(
+        `${where}: auth needs tokens or tokensFile (or leave auth out to let every request in)`,
+      );
+  }
+  const limits = options.limits as Record<string, unknown> | undefined;
+  if (limits !== undefined) {
+    for (const [k, v] of Object.entries(limits)) {
+      if (!(LIMIT_KEYS as readonly string[]).includes(k))
+        throw new ConfigError(`${where}: limits.${k} is not a limit; use one of ${LIMIT_KEYS.join(', ')}`);
+      if (v !== undefined && (!Number.isInteger(v) || (v as number) < 1))
+        throw new ConfigError(
+          `${where}: limits.${k} must be a positive whole number, got ${JSON.stringify(v)}; omit it for the default`,
+        );
+    }
+  }
+}
+
+/**
+ * @internal With `internalTls`, the gateway speaks TLS to every deployment, so external ones must
+ * too; without it, to none (per-deployment TLS is not supported yet).
+ */
+export function checkExternalTls(options: FlowOptions, deployments: readonly NormalizedDeployment[]): void {
+  for (const d of deployments) {
+    if (!d.external) continue;
+    if (options.internalTls && !d.tls)
+      throw new ConfigError(
+        `deployment '${d.name}': the Flow has internalTls, so the gateway calls every deployment over TLS; set tls: true on this external deployment (it must serve TLS with a certificate the internalTls caFile verifies)`,
+      );
+    if (!options.internalTls && d.tls)
+      throw new ConfigError(
+        `deployment '${d.name}': tls: true on an external deployment needs internalTls on the Flow: the gateway calls every deployment over TLS or none`,
+      );
+  }
 }

@@ -1,4 +1,4 @@
-import type { NormalizedDeployment } from './options.js';
+import type { NormalizedDeployment, TlsFiles } from './options.js';
 import { freePort } from './ports.js';
 import type { ExecutorRole, HeadRole } from './role.js';
 import { RuntimeProcess, type RuntimeProcessOptions } from './runtime-process.js';
@@ -9,6 +9,8 @@ export interface PlanContext {
   baseDir: string;
   creator: string | undefined;
   process: RuntimeProcessOptions;
+  /** Internal TLS of every executor and head. @default plaintext */
+  tls?: TlsFiles;
 }
 
 /** The processes of one deployment and the address(es) its upstream calls. */
@@ -77,6 +79,7 @@ export async function planDeployment(d: NormalizedDeployment, ctx: PlanContext):
       usesMetas: d.usesMetas,
       workspace: d.workspace,
       exitOnExceptions: d.exitOnExceptions,
+      tls: ctx.tls,
     };
     workers.push(new RuntimeProcess(runtimeName, role, { ...options, needsTsx: isTs(spec.module) }));
     return `127.0.0.1:${role.port}`;
@@ -107,6 +110,7 @@ export async function planDeployment(d: NormalizedDeployment, ctx: PlanContext):
     usesAfter,
     timeoutSend: d.timeoutSend,
     retries: d.retries,
+    tls: ctx.tls,
   };
   const head = new RuntimeProcess(role.runtimeName, role, options);
   return { workers, head, addresses: [`127.0.0.1:${role.port}`] };

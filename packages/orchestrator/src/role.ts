@@ -1,5 +1,5 @@
 import type { JsonObject } from '@bufbuild/protobuf';
-import type { GatewayProtocol, Polling } from './options.js';
+import type { FlowLimits, GatewayProtocol, Polling, TlsFiles } from './options.js';
 
 /** Environment variable that carries a child runtime's role, as JSON. */
 export const ROLE_ENV = 'WEFT_ROLE';
@@ -24,6 +24,8 @@ export interface ExecutorRole {
   usesMetas?: Record<string, unknown>;
   workspace?: string;
   exitOnExceptions?: readonly string[];
+  /** Internal TLS: serve over TLS (mutual with `caFile`). */
+  tls?: TlsFiles;
 }
 
 /** What a head child serves: the entry of a sharded deployment. */
@@ -39,6 +41,8 @@ export interface HeadRole {
   usesAfter?: string[];
   timeoutSend?: number;
   retries?: number;
+  /** Internal TLS: serve over TLS and call the shards over TLS (mutual with `caFile`). */
+  tls?: TlsFiles;
 }
 
 /** What a gateway child serves. */
@@ -58,8 +62,13 @@ export interface GatewayRole {
   timeoutSend?: number;
   prefetch?: number;
   cors?: boolean;
-  tls?: { certFile: string; keyFile: string };
+  tls?: TlsFiles;
   monitoring?: { port: number };
+  /** TLS towards the deployments. */
+  internalTls?: TlsFiles;
+  /** Bearer-token authentication; the tokens themselves come over IPC ({@link SecretsMessage}), never in the role. */
+  auth?: { publicHealth?: boolean };
+  limits?: FlowLimits;
 }
 
 /** Any runtime role. */
@@ -91,4 +100,18 @@ export function setRoleState(state: RoleState): void {
 /** Messages a child sends its parent over IPC. */
 export type ChildMessage =
   | { type: 'ready'; port: number }
-  | { type: 'failed'; message: string; stack?: string };
+  | { type: 'failed'; message: string; stack?: string }
+  /** Asks for the role's secrets (sent once the child listens for the answer, so that none is lost). */
+  | { type: 'secrets-request' };
+
+/** Secrets a runtime needs, sent by the parent over IPC only: never in the environment, argv or logs. */
+export interface RuntimeSecrets {
+  /** The gateway's bearer tokens. */
+  tokens?: readonly string[];
+}
+
+/** The parent's answer to `secrets-request`. */
+export interface SecretsMessage {
+  type: 'secrets';
+  secrets: RuntimeSecrets;
+}

@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { waitForServing } from '@weft/core/grpc';
-import { type ChildMessage, ROLE_ENV, type Role } from './role.js';
+import { readTlsFiles, waitForServing } from '@weft/core/grpc';
+import { type ChildMessage, ROLE_ENV, type Role, type RuntimeSecrets, type SecretsMessage } from './role.js';
 
 // The built child entry: beside this file in dist/, or in dist/ when this file runs from src/ (tests).
 const CHILD_ENTRY = ['./child.js', '../dist/child.js']
@@ -43,6 +43,8 @@ export interface RuntimeProcessOptions {
   timeoutReady?: number;
   /** Module URLs that need the tsx loader (TypeScript sources). */
   needsTsx?: boolean;
+  /** Secrets handed to the child over IPC when it asks (never through its environment or argv). */
+  secrets?: RuntimeSecrets;
 }
 
 // The first restart is immediate: a replica that ran fine and crashed once should rejoin at once.
@@ -140,6 +142,12 @@ export class RuntimeProcess {
     for (const stream of [child.stdout!, child.stderr!]) {
       createInterface({ input: stream }).on('line', (line) => this.#log(line));
     }
+    child.on('message', (m: ChildMessage) => {
+      if (m.type !== 'secrets-request' || !child.connected) return;
+      const answer: SecretsMessage = { type: 'secrets', secrets: this.#options.secrets ?? {} };
+      // A child that died meanwhile must not turn into an 'error' event on the parent.
+      child.send(answer, () => {});
+    });
     this.#exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     child.once('exit', (code, signal) => this.#onExit(child, code, signal));
     return child;
@@ -165,11 +173,20 @@ export class RuntimeProcess {
       child.once('error', (err) => done({ ok: false, message: err.message }));
     });
     if (!outcome.ok) return outcome.message;
-    const grpc = this.role.kind !== 'gateway' || this.role.protocols[0] === 'grpc';
-    if (!grpc) return undefined;
+    const role = this.role;
+    const grpc = role.kind !== 'gateway' || role.protocols[0] === 'grpc';
+    // A gateway whose health check needs a token was checked by its own 'ready' already.
+    const open = role.kind !== 'gateway' || role.auth?.publicHealth !== false;
+    if (!grpc || !open) return undefined;
+    let clientCert: { cert: Buffer | string; key: Buffer | string } | undefined;
+    if (role.kind !== 'gateway' && role.tls?.caFile) {
+      const m = readTlsFiles(role.tls, this.name);
+      clientCert = { cert: m.cert, key: m.key };
+    }
     const serving = await waitForServing(`127.0.0.1:${this.port}`, {
       timeoutMs: Math.min(timeoutReady, 10_000),
-      tls: this.role.kind === 'gateway' && !!this.role.tls,
+      tls: !!role.tls,
+      clientCert,
     });
     return serving ? undefined : 'its health check never answered SERVING';
   }

@@ -69,6 +69,47 @@ export const ExecutorEntryYaml = z.strictObject({
   needs: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
 });
 
+const file = z.string().min(1);
+const positiveInt = z.number().int().positive();
+
+/** Bearer tokens at the gateway (`auth:`). */
+const auth = z
+  .strictObject({
+    tokens: z
+      .array(z.string().regex(/^\S+$/, 'a token has no spaces'))
+      .min(1)
+      .optional()
+      .describe('tokens that let a request in; prefer tokens_file or an ENV expression'),
+    tokens_file: file.optional().describe('a file with one token per line, relative to this YAML file'),
+    public_health: z
+      .boolean()
+      .optional()
+      .describe('health checks and /metrics stay open without a token (default true)'),
+  })
+  .refine((a) => a.tokens !== undefined || a.tokens_file !== undefined, {
+    message: 'give tokens or tokens_file',
+  });
+
+/** Gateway limits (`limits:`), see docs/reliability.md. */
+const limits = z.strictObject({
+  headers_timeout_ms: positiveInt.optional(),
+  request_timeout_ms: positiveInt.optional(),
+  idle_timeout_ms: positiveInt.optional(),
+  max_connections: positiveInt.optional(),
+  max_concurrent_streams: positiveInt.optional(),
+  max_in_flight: positiveInt.optional(),
+  body_limit: positiveInt.optional(),
+});
+
+/** TLS between the gateway, heads and executors (`internal_tls:`). */
+const internalTls = z
+  .strictObject({
+    cert_file: file,
+    key_file: file,
+    ca_file: file.optional().describe('the CA that signed cert_file; makes internal TLS mutual'),
+  })
+  .describe('TLS between gateway, heads and executors, with one certificate for every runtime');
+
 /** Gateway keys of a Flow's `with:`. */
 const gatewayKeys = {
   protocol: z.union([protocol, z.array(protocol).min(1)]).optional(),
@@ -76,6 +117,12 @@ const gatewayKeys = {
   host: z.string().optional(),
   ssl_certfile: z.string().optional(),
   ssl_keyfile: z.string().optional(),
+  ssl_cafile: z
+    .string()
+    .optional()
+    .describe('clients must present a certificate signed by this CA (mutual TLS)'),
+  auth: auth.optional(),
+  limits: limits.optional(),
   cors: z.boolean().optional(),
   prefetch: z.number().int().min(0).optional(),
   monitoring: z.boolean().optional(),
@@ -94,6 +141,7 @@ export const FlowYaml = z.strictObject({
       timeout_send: positiveMs.optional(),
       env: env.optional(),
       restart: z.boolean().optional(),
+      internal_tls: internalTls.optional(),
       ...ignored,
     })
     .optional(),
@@ -111,6 +159,9 @@ export const DeploymentYaml = z.strictObject({
     protocol: z.union([protocol, z.array(protocol).min(1)]).optional(),
     include_gateway: z.boolean().optional(),
     restart: z.boolean().optional(),
+    auth: auth.optional(),
+    limits: limits.optional(),
+    internal_tls: internalTls.optional(),
   }),
 });
 

@@ -124,6 +124,90 @@ describe('Flow YAML', () => {
     expect(toYaml(back, file)).toBe(text);
   });
 
+  it('round-trips auth, limits, door TLS and internal TLS, with file paths relative to the YAML file', async () => {
+    const sub = join(dir, 'certs');
+    const f = new Flow({
+      protocol: ['grpc', 'http'],
+      tls: {
+        certFile: join(sub, 'door.crt'),
+        keyFile: join(sub, 'door.key'),
+        caFile: join(sub, 'clients-ca.crt'),
+      },
+      internalTls: {
+        certFile: join(sub, 'tls.crt'),
+        keyFile: join(sub, 'tls.key'),
+        caFile: join(sub, 'ca.crt'),
+      },
+      auth: { tokensFile: join(sub, 'tokens'), publicHealth: false },
+      limits: { headersTimeoutMs: 2000, maxInFlight: 64, bodyLimit: 1 << 20 },
+    }).add({ uses: Greeter, name: 'greet' });
+    const file = join(dir, 'access.yml');
+    await saveYaml(f, file);
+    const text = await readFile(file, 'utf8');
+    expect(parse(text).with).toEqual({
+      protocol: ['grpc', 'http'],
+      ssl_certfile: './certs/door.crt',
+      ssl_keyfile: './certs/door.key',
+      ssl_cafile: './certs/clients-ca.crt',
+      auth: { tokens_file: './certs/tokens', public_health: false },
+      limits: { headers_timeout_ms: 2000, max_in_flight: 64, body_limit: 1048576 },
+      internal_tls: { cert_file: './certs/tls.crt', key_file: './certs/tls.key', ca_file: './certs/ca.crt' },
+    });
+    const back = (await loadYaml(file)) as Flow;
+    expect(back.spec.options).toMatchObject({
+      tls: f.spec.options.tls,
+      internalTls: f.spec.options.internalTls,
+      auth: f.spec.options.auth,
+      limits: f.spec.options.limits,
+    });
+    expect(toYaml(back, file)).toBe(text);
+  });
+
+  it('reads inline tokens and checks auth, limits and internal_tls keys', async () => {
+    const ok = await write(
+      'tokens.yml',
+      'jtype: Flow\nwith:\n  auth:\n    tokens:\n      - ${{ ENV.WEFT_T }}\n  limits: {max_connections: 5}\nexecutors: []\n',
+    );
+    const f = await loadFlowYaml(ok, { env: { WEFT_T: 'abc' } });
+    expect(f.spec.options.auth).toEqual({ tokens: ['abc'] });
+    expect(f.spec.options.limits).toEqual({ maxConnections: 5 });
+    const bad = await write(
+      'bad-access.yml',
+      'jtype: Flow\nwith:\n  auth: {public_health: false}\n  limits: {max_in_flight: 0, max_flights: 3}\n  internal_tls: {cert_file: a.crt}\nexecutors: []\n',
+    );
+    const err = (await loadFlowYaml(bad).catch((e: unknown) => e)) as Error;
+    expect(err.message).toMatch(/with\.auth: give tokens or tokens_file/);
+    expect(err.message).toMatch(/with\.limits\.max_in_flight: Too small/);
+    expect(err.message).toMatch(/with\.limits: Unrecognized key.*\(max_flights\)/);
+    expect(err.message).toMatch(/with\.internal_tls\.key_file: Invalid input/);
+  });
+
+  it('refuses access options that cannot work, naming them', () => {
+    expect(() => new Flow({ auth: { tokens: ['a'], verify: () => true } as never })).toThrow(
+      /auth\.verify cannot reach the gateway process/,
+    );
+    expect(() => new Flow({ auth: {} })).toThrow(/auth needs tokens or tokensFile/);
+    expect(() => new Flow({ auth: { tokens: ['has space'] } })).toThrow(/without spaces/);
+    expect(() => new Flow({ limits: { maxInFlight: 0 } })).toThrow(
+      /limits\.maxInFlight must be a positive whole number/,
+    );
+    expect(() => new Flow({ limits: { maxFlights: 3 } as never })).toThrow(
+      /limits\.maxFlights is not a limit/,
+    );
+    expect(() => new Flow({ internalTls: { certFile: 'a.crt' } as never })).toThrow(
+      /internalTls: give \{ certFile, keyFile \}/,
+    );
+    const tlsFlow = new Flow({ internalTls: { certFile: 'a', keyFile: 'b' } }).add({
+      name: 'remote',
+      external: true,
+      host: '10.0.0.1',
+      port: 80,
+    });
+    expect(() => tlsFlow.validate()).toThrow(/deployment 'remote': the Flow has internalTls.*set tls: true/);
+    const plain = new Flow().add({ name: 'remote', external: true, host: '10.0.0.1', port: 80, tls: true });
+    expect(() => plain.validate()).toThrow(/tls: true on an external deployment needs internalTls/);
+  });
+
   it('exports a JSON schema that accepts valid files and rejects invalid ones', async () => {
     const schema = yamlJsonSchema();
     const ajv = new Ajv2020({ strict: false, allErrors: true });
@@ -135,6 +219,22 @@ describe('Flow YAML', () => {
     expect(
       validate({ jtype: 'Deployment', with: { uses: './a.ts#A', replicas: 2, include_gateway: false } }),
     ).toBe(true);
+    expect(
+      validate({
+        jtype: 'Flow',
+        with: {
+          ssl_certfile: 'a',
+          ssl_keyfile: 'b',
+          ssl_cafile: 'c',
+          auth: { tokens_file: 't', public_health: false },
+          limits: { max_in_flight: 8, body_limit: 1024 },
+          internal_tls: { cert_file: 'a', key_file: 'b', ca_file: 'c' },
+        },
+        executors: [],
+      }),
+      JSON.stringify(validate.errors),
+    ).toBe(true);
+    expect(validate({ jtype: 'Flow', with: { limits: { max_flights: 1 } } })).toBe(false);
     expect(validate({ jtype: 'Flow', executors: [{ uses: 'a', replicas: 0 }] })).toBe(false);
     expect(validate({ jtype: 'Flow', executors: [{ uses: 'a', typo: 1 }] })).toBe(false);
     expect(validate({ jtype: 'Pipeline' })).toBe(false);
@@ -153,5 +253,28 @@ describe('Deployment YAML', () => {
     expect(d.spec.replicas).toBe(2);
     expect(d.spec.head).toBe(true);
     expect(d.port).toBe(24001);
+  });
+
+  it('carries auth, limits and internal_tls of a Deployment through save and load', async () => {
+    const file = await write(
+      'deployment-access.yml',
+      `jtype: Deployment\nwith:\n  name: greeter\n  uses: ${fixture('executors.ts')}#Greeter\n  auth:\n    tokens_file: ./tokens\n  limits:\n    body_limit: 2048\n  internal_tls:\n    cert_file: ./tls.crt\n    key_file: ./tls.key\n`,
+    );
+    const d = (await loadYaml(file)) as Deployment;
+    expect(d.runOptions.auth).toEqual({ tokensFile: join(dir, 'tokens') });
+    expect(d.runOptions.limits).toEqual({ bodyLimit: 2048 });
+    expect(d.runOptions.internalTls).toEqual({
+      certFile: join(dir, 'tls.crt'),
+      keyFile: join(dir, 'tls.key'),
+    });
+    const saved = parse(toYaml(d, file)).with;
+    expect(saved).toMatchObject({
+      auth: { tokens_file: './tokens' },
+      limits: { body_limit: 2048 },
+      internal_tls: { cert_file: './tls.crt', key_file: './tls.key' },
+    });
+    expect(() => new Deployment({ uses: Greeter, includeGateway: false, auth: { tokens: ['x'] } })).toThrow(
+      /auth configures the gateway; set includeGateway: true/,
+    );
   });
 });

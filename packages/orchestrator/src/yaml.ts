@@ -6,7 +6,15 @@ import { parse, stringify } from 'yaml';
 import type { z } from 'zod';
 import { Deployment } from './deployment.js';
 import { Flow } from './flow.js';
-import type { DeploymentOptions, FlowOptions, GatewayProtocol, NormalizedDeployment } from './options.js';
+import type {
+  DeploymentOptions,
+  FlowAuth,
+  FlowLimits,
+  FlowOptions,
+  GatewayProtocol,
+  NormalizedDeployment,
+  TlsFiles,
+} from './options.js';
 import { resolveUses, type Uses } from './uses.js';
 import {
   type DeploymentYamlDocument,
@@ -153,16 +161,62 @@ function deploymentFromYaml(
   };
 }
 
+type AuthDoc = NonNullable<FlowYamlDocument['with']>['auth'];
+type LimitsDoc = NonNullable<FlowYamlDocument['with']>['limits'];
+type InternalTlsDoc = NonNullable<FlowYamlDocument['with']>['internal_tls'];
+
+const LIMITS_YAML: Record<string, keyof FlowLimits> = {
+  headers_timeout_ms: 'headersTimeoutMs',
+  request_timeout_ms: 'requestTimeoutMs',
+  idle_timeout_ms: 'idleTimeoutMs',
+  max_connections: 'maxConnections',
+  max_concurrent_streams: 'maxConcurrentStreams',
+  max_in_flight: 'maxInFlight',
+  body_limit: 'bodyLimit',
+};
+
+function authFromYaml(a: AuthDoc, base: string): FlowAuth | undefined {
+  if (!a) return undefined;
+  return prune({
+    tokens: a.tokens,
+    tokensFile: a.tokens_file === undefined ? undefined : resolve(base, a.tokens_file),
+    publicHealth: a.public_health,
+  });
+}
+
+function limitsFromYaml(l: LimitsDoc): FlowLimits | undefined {
+  if (!l) return undefined;
+  return Object.fromEntries(Object.entries(l).map(([k, v]) => [LIMITS_YAML[k]!, v]));
+}
+
+function internalTlsFromYaml(t: InternalTlsDoc, base: string): TlsFiles | undefined {
+  if (!t) return undefined;
+  return prune({
+    certFile: resolve(base, t.cert_file),
+    keyFile: resolve(base, t.key_file),
+    caFile: t.ca_file === undefined ? undefined : resolve(base, t.ca_file),
+  }) as TlsFiles;
+}
+
 function flowFromDocument(doc: FlowYamlDocument, base: string, override: Partial<FlowOptions> = {}): Flow {
   const w = { ...doc.gateway, ...doc.with };
+  if (w.ssl_cafile !== undefined && w.ssl_certfile === undefined)
+    throw new ConfigError('with: ssl_cafile (mutual TLS) needs ssl_certfile and ssl_keyfile');
   const options: FlowOptions = {
     protocol: lower(w.protocol),
     port: w.port,
     host: w.host,
     tls:
       w.ssl_certfile && w.ssl_keyfile
-        ? { certFile: resolve(base, w.ssl_certfile), keyFile: resolve(base, w.ssl_keyfile) }
+        ? (prune({
+            certFile: resolve(base, w.ssl_certfile),
+            keyFile: resolve(base, w.ssl_keyfile),
+            caFile: w.ssl_cafile === undefined ? undefined : resolve(base, w.ssl_cafile),
+          }) as TlsFiles)
         : undefined,
+    internalTls: internalTlsFromYaml(doc.with?.internal_tls, base),
+    auth: authFromYaml(w.auth, base),
+    limits: limitsFromYaml(w.limits),
     cors: w.cors,
     prefetch: w.prefetch,
     monitoring: w.monitoring || w.port_monitoring ? { port: w.port_monitoring ?? 9090 } : undefined,
@@ -188,6 +242,9 @@ function deploymentFromDocument(doc: DeploymentYamlDocument, base: string): Depl
     protocol: lower(w.protocol),
     includeGateway: w.include_gateway,
     restart: w.restart,
+    auth: authFromYaml(w.auth, base),
+    limits: limitsFromYaml(w.limits),
+    internalTls: internalTlsFromYaml(w.internal_tls, base),
     baseDir: base,
   });
 }
@@ -277,16 +334,56 @@ function entryYaml(
   });
 }
 
+/** A file path as YAML writes it: relative to the YAML file's folder. */
+function pathText(path: string | undefined, dir: string): string | undefined {
+  if (path === undefined) return undefined;
+  let rel = relative(dir, resolve(path)).split(sep).join('/');
+  if (!rel.startsWith('.')) rel = `./${rel}`;
+  return rel;
+}
+
+function authYaml(a: FlowAuth | undefined, dir: string) {
+  if (!a) return undefined;
+  return prune({
+    tokens: a.tokens?.length ? [...a.tokens] : undefined,
+    tokens_file: pathText(a.tokensFile, dir),
+    public_health: a.publicHealth,
+  });
+}
+
+function limitsYaml(l: FlowLimits | undefined) {
+  if (!l) return undefined;
+  const back = Object.fromEntries(Object.entries(LIMITS_YAML).map(([y, k]) => [k, y]));
+  const out = prune(Object.fromEntries(Object.entries(l).map(([k, v]) => [back[k]!, v])));
+  return Object.keys(out).length ? out : undefined;
+}
+
+function internalTlsYaml(t: TlsFiles | undefined, dir: string) {
+  if (!t) return undefined;
+  return prune({
+    cert_file: pathText(t.certFile, dir),
+    key_file: pathText(t.keyFile, dir),
+    ca_file: pathText(t.caFile, dir),
+  });
+}
+
 /**
- * The YAML text of a Flow or Deployment with Jina's keys; `uses` become specifiers relative to
- * `file`'s folder (classes resolve to the module that defines them).
+ * The YAML text of a Flow or Deployment with Jina's keys; `uses` and file paths become relative
+ * to `file`'s folder (classes resolve to the module that defines them). Tokens given inline in
+ * `auth.tokens` are written as they are; keep them in `auth.tokensFile` to leave them out.
  */
 export function toYaml(x: Flow | Deployment, file: string): string {
   const dir = dirname(resolve(file));
   if (x instanceof Deployment) {
     const d = x.spec;
     const { needs: _, ...entry } = entryYaml(d, { baseDir: dir }, dir, 'gateway');
-    return stringify({ jtype: 'Deployment', with: entry });
+    const o = x.runOptions;
+    const gateway = prune({
+      auth: authYaml(o.auth, dir),
+      limits: limitsYaml(o.limits),
+      internal_tls: internalTlsYaml(o.internalTls, dir),
+    });
+    return stringify({ jtype: 'Deployment', with: { ...entry, ...gateway } });
   }
   const { options, deployments, baseDir, creator } = x.spec;
   const spec = { baseDir, creator };
@@ -300,8 +397,12 @@ export function toYaml(x: Flow | Deployment, file: string): string {
     protocol: options.protocol,
     port: options.port,
     host: options.host,
-    ssl_certfile: options.tls?.certFile,
-    ssl_keyfile: options.tls?.keyFile,
+    ssl_certfile: pathText(options.tls?.certFile, dir),
+    ssl_keyfile: pathText(options.tls?.keyFile, dir),
+    ssl_cafile: pathText(options.tls?.caFile, dir),
+    auth: authYaml(options.auth, dir),
+    limits: limitsYaml(options.limits),
+    internal_tls: internalTlsYaml(options.internalTls, dir),
     cors: options.cors,
     prefetch: options.prefetch,
     port_monitoring: options.monitoring?.port,

@@ -28,6 +28,10 @@ export interface WeftTransportOptions {
   maxMessageBytes?: number;
   /** CA certificate (PEM) to trust for `grpcs` addresses. */
   ca?: string | Buffer;
+  /** Client certificate (PEM) presented to servers that require mutual TLS. @default none */
+  cert?: string | Buffer;
+  /** Private key (PEM) of `cert`. @default none */
+  key?: string | Buffer;
   /** Skip certificate verification (tests only). @default false */
   insecureSkipVerify?: boolean;
 }
@@ -49,6 +53,7 @@ export function createWeftTransport(baseUrl: string, options: WeftTransportOptio
     maxSessionMemory: 1024,
     settings: { initialWindowSize: HTTP2_WINDOW_BYTES },
     ...(options.ca ? { ca: options.ca } : {}),
+    ...(options.cert && options.key ? { cert: options.cert, key: options.key } : {}),
     ...(options.insecureSkipVerify ? { rejectUnauthorized: false } : {}),
   };
   const sessionManager = new GuardedHttp2SessionManager(

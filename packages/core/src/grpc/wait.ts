@@ -8,11 +8,19 @@ import { createWeftTransport } from './transport.js';
  */
 export async function waitForServing(
   address: string,
-  options: { timeoutMs?: number; signal?: AbortSignal; intervalMs?: number; tls?: boolean } = {},
+  options: {
+    timeoutMs?: number;
+    signal?: AbortSignal;
+    intervalMs?: number;
+    tls?: boolean;
+    /** Client certificate and key (PEM) for servers that require mutual TLS. */
+    clientCert?: { cert: string | Buffer; key: string | Buffer };
+  } = {},
 ): Promise<boolean> {
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
   const t = createWeftTransport(`${options.tls ? 'https' : 'http'}://${address}`, {
     insecureSkipVerify: true,
+    ...options.clientCert,
   });
   const client = createClient(Health, t.transport);
   try {

@@ -1,9 +1,13 @@
 import { writeFile } from 'node:fs/promises';
+import { dirname, relative, resolve, sep } from 'node:path';
+import { ConfigError } from '@weft/core';
 import { stringify } from 'yaml';
 import type { Deployment } from '../deployment.js';
 import type { Flow } from '../flow.js';
 import {
+  checkExportable,
   containerUses,
+  deploymentAddress,
   dnsName,
   type ExportOptions,
   executorArgs,
@@ -12,7 +16,10 @@ import {
   gatewayArgs,
   gatewayPorts,
   headArgs,
+  pingCommand,
   runtimeEnv,
+  type SecretPaths,
+  secretSources,
 } from './common.js';
 
 /** Options of {@link toDockerCompose}. */
@@ -21,6 +28,8 @@ export interface ComposeExportOptions extends ExportOptions {
   network?: string;
   /** Publish the gateway's ports on the host (gateway port → host port). @default the same ports */
   publish?: boolean;
+  /** Folder the Compose file is written to: the secrets' `file:` paths are made relative to it. @default absolute paths */
+  composeDir?: string;
 }
 
 /** A Compose service as plain JSON. */
@@ -35,13 +44,29 @@ export interface ComposeService {
   depends_on?: Record<string, { condition: 'service_healthy' }>;
   ports?: string[];
   expose?: string[];
+  /** Secrets mounted at `/run/secrets/<name>`. */
+  secrets?: string[];
 }
 
 /** A Compose file as plain JSON. */
 export interface ComposeFile {
   services: Record<string, ComposeService>;
   networks: Record<string, { driver: 'bridge' }>;
+  /** Certificates, keys and tokens, read from files on the host. */
+  secrets?: Record<string, { file: string }>;
 }
+
+/** Compose secret names (mounted at `/run/secrets/<name>`). */
+const SECRET = {
+  internalCert: 'weft_internal_tls_cert',
+  internalKey: 'weft_internal_tls_key',
+  internalCa: 'weft_internal_tls_ca',
+  gatewayCert: 'weft_gateway_tls_cert',
+  gatewayKey: 'weft_gateway_tls_key',
+  gatewayCa: 'weft_gateway_tls_ca',
+  tokens: 'weft_auth_tokens',
+} as const;
+const run = (name: string) => `/run/secrets/${name}`;
 
 const EXECUTOR_PORT = 8081;
 
@@ -53,6 +78,38 @@ const EXECUTOR_PORT = 8081;
  */
 export function toDockerCompose(x: Flow | Deployment, options: ComposeExportOptions = {}): ComposeFile {
   const spec = exportSpec(x);
+  checkExportable(spec);
+  const sources = secretSources(spec);
+  if (sources.tokens)
+    throw new ConfigError(
+      'Docker Compose export: auth.tokens are inline; give them in auth.tokensFile (YAML auth.tokens_file) so that the Compose file can mount them as a secret instead of holding them',
+    );
+  const fileOf = (path: string) => {
+    if (!options.composeDir) return path;
+    const rel = relative(resolve(options.composeDir), path).split(sep).join('/');
+    return rel.startsWith('.') ? rel : `./${rel}`;
+  };
+  const secrets: Record<string, { file: string }> = {};
+  const secret = (name: string, file: string | undefined) => {
+    if (file === undefined) return undefined;
+    secrets[name] = { file: fileOf(file) };
+    return run(name);
+  };
+  const paths: SecretPaths = {};
+  if (sources.internalTls)
+    paths.internalTls = {
+      cert: secret(SECRET.internalCert, sources.internalTls.cert)!,
+      key: secret(SECRET.internalKey, sources.internalTls.key)!,
+      ...(sources.internalTls.ca ? { ca: secret(SECRET.internalCa, sources.internalTls.ca)! } : {}),
+    };
+  if (sources.gatewayTls)
+    paths.gatewayTls = {
+      cert: secret(SECRET.gatewayCert, sources.gatewayTls.cert)!,
+      key: secret(SECRET.gatewayKey, sources.gatewayTls.key)!,
+      ...(sources.gatewayTls.ca ? { ca: secret(SECRET.gatewayCa, sources.gatewayTls.ca)! } : {}),
+    };
+  if (sources.tokensFile) paths.tokens = secret(SECRET.tokens, sources.tokensFile);
+  const internalSecrets = Object.keys(secrets).filter((n) => n.startsWith('weft_internal_'));
   const network = options.network ?? 'weft';
   const workdir = options.workdir ?? '/app';
   const image = options.image ?? 'weft:latest';
@@ -71,12 +128,15 @@ export function toDockerCompose(x: Flow | Deployment, options: ComposeExportOpti
     networks: [network],
     healthcheck: {
       test: ping
-        ? ['CMD', 'weft', 'ping', ping, `127.0.0.1:${port}`, '--timeout', '2000']
+        ? ['CMD', ...pingCommand(ping, port, spec, paths)]
         : [
             'CMD',
             'node',
             '-e',
-            `fetch('http://127.0.0.1:${port}/').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`,
+            // A probe checks health, not identity: a TLS door's certificate is not verified here.
+            paths.gatewayTls
+              ? `require('https').get({host:'127.0.0.1',port:${port},path:'/',rejectUnauthorized:false},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))`
+              : `fetch('http://127.0.0.1:${port}/').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`,
           ],
       interval: '2s',
       timeout: '5s',
@@ -98,6 +158,7 @@ export function toDockerCompose(x: Flow | Deployment, options: ComposeExportOpti
       services[name] = {
         ...service(env, command, 'executor', EXECUTOR_PORT),
         expose: [String(EXECUTOR_PORT)],
+        ...(internalSecrets.length ? { secrets: internalSecrets } : {}),
       };
       executors.push(name);
       return `${name}:${EXECUTOR_PORT}`;
@@ -113,14 +174,14 @@ export function toDockerCompose(x: Flow | Deployment, options: ComposeExportOpti
         list.push(
           add(
             replicaService(s, r),
-            executorArgs(d, uses, EXECUTOR_PORT, s, { runtimeName: runtimeName(s, r), replicaId: r }),
+            executorArgs(d, uses, EXECUTOR_PORT, s, { runtimeName: runtimeName(s, r), replicaId: r, paths }),
           ),
         );
       }
       shards.push(list);
     }
     if (!d.head) {
-      addresses[d.name] = shards[0]!;
+      addresses[d.name] = shards[0]!.map((a) => (spec.options.internalTls ? deploymentAddress(spec, a) : a));
       continue;
     }
     const side = (which: 'before' | 'after', u: typeof d.usesBefore) =>
@@ -133,7 +194,7 @@ export function toDockerCompose(x: Flow | Deployment, options: ComposeExportOpti
               containerUses(u, spec, options, `deployment '${d.name}' uses_${which}`),
               EXECUTOR_PORT,
               0,
-              { runtimeName: `${d.name}/uses-${which}` },
+              { runtimeName: `${d.name}/uses-${which}`, paths },
             ),
           );
     const before = side('before', d.usesBefore);
@@ -141,28 +202,41 @@ export function toDockerCompose(x: Flow | Deployment, options: ComposeExportOpti
     const headService = `${base}-head`;
     const deps = Object.keys(services).filter((n) => n === base || n.startsWith(`${base}-`));
     services[headService] = {
-      ...service(env, headArgs(d, EXECUTOR_PORT, shards, before, after), 'executor', EXECUTOR_PORT),
+      ...service(env, headArgs(d, EXECUTOR_PORT, shards, before, after, paths), 'executor', EXECUTOR_PORT),
       expose: [String(EXECUTOR_PORT)],
       depends_on: Object.fromEntries(deps.map((n) => [n, { condition: 'service_healthy' as const }])),
+      ...(internalSecrets.length ? { secrets: internalSecrets } : {}),
     };
     executors.push(headService);
-    addresses[d.name] = [`${headService}:${EXECUTOR_PORT}`];
+    const headAddress = `${headService}:${EXECUTOR_PORT}`;
+    addresses[d.name] = [spec.options.internalTls ? deploymentAddress(spec, headAddress) : headAddress];
   }
   const doors = gatewayPorts(spec.options);
   const grpcDoor = doors.find((d) => d.protocol === 'grpc');
   services.gateway = {
     ...service(
       runtimeEnv(spec, undefined, options),
-      gatewayArgs(spec, addresses),
+      gatewayArgs(spec, addresses, paths),
       grpcDoor ? 'gateway' : undefined,
       (grpcDoor ?? doors[0]!).port,
     ),
+    // Without a CA, the gateway verifies the deployments against the system CAs: it needs no file.
+    ...(() => {
+      const own = Object.keys(secrets).filter(
+        (n) => !n.startsWith('weft_internal_') || paths.internalTls?.ca !== undefined,
+      );
+      return own.length ? { secrets: own } : {};
+    })(),
     ...(options.publish === false
       ? { expose: doors.map((d) => String(d.port)) }
       : { ports: doors.map((d) => `${d.port}:${d.port}`) }),
     depends_on: Object.fromEntries(executors.map((n) => [n, { condition: 'service_healthy' as const }])),
   };
-  return { services, networks: { [network]: { driver: 'bridge' } } };
+  return {
+    services,
+    networks: { [network]: { driver: 'bridge' } },
+    ...(Object.keys(secrets).length ? { secrets } : {}),
+  };
 }
 
 /** Writes {@link toDockerCompose}'s file to `file` (YAML). */
@@ -173,6 +247,9 @@ export async function exportDockerCompose(
 ): Promise<void> {
   await writeFile(
     file,
-    stringify(toDockerCompose(x, options), { lineWidth: 0, aliasDuplicateObjects: false }),
+    stringify(toDockerCompose(x, { composeDir: dirname(resolve(file)), ...options }), {
+      lineWidth: 0,
+      aliasDuplicateObjects: false,
+    }),
   );
 }

@@ -1,11 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import type { Deployment } from '../deployment.js';
 import type { Flow } from '../flow.js';
+import { ConfigError } from '@weft/core';
 import type { NormalizedDeployment } from '../options.js';
 import {
+  checkExportable,
   containerUses,
+  deploymentAddress,
   dnsName,
   type ExportOptions,
   type ExportSpec,
@@ -15,7 +19,11 @@ import {
   gatewayArgs,
   gatewayPorts,
   headArgs,
+  pingCommand,
   runtimeEnv,
+  type SecretPaths,
+  type SecretSources,
+  secretSources,
 } from './common.js';
 
 /** Options of {@link toKubernetes}. */
@@ -28,7 +36,21 @@ export interface KubernetesExportOptions extends ExportOptions {
   secrets?: Readonly<Record<string, { name: string; key: string }>>;
   /** Seconds the preStop hook sleeps so that endpoints drop the pod before SIGTERM. @default 5 */
   preStopSeconds?: number;
+  /**
+   * Write the Secrets that carry the Flow's certificates, keys and tokens (`internalTls`, `tls`,
+   * `auth`) to `secrets/secrets.yml`, with the files' contents. With false, the manifests only
+   * refer to them (`weft-internal-tls`, `weft-gateway-tls`, `weft-gateway-auth`) and you create
+   * them yourself, e.g. with `kubectl create secret`. @default true
+   */
+  includeSecrets?: boolean;
 }
+
+/** Names of the Secrets the export mounts, and where (docs/kubernetes.md). */
+const KUBERNETES_SECRETS = {
+  internalTls: { name: 'weft-internal-tls', mountPath: '/etc/weft/internal-tls' },
+  gatewayTls: { name: 'weft-gateway-tls', mountPath: '/etc/weft/gateway-tls' },
+  auth: { name: 'weft-gateway-auth', mountPath: '/etc/weft/auth' },
+} as const;
 
 /** A Kubernetes object as plain JSON. */
 export type KubernetesObject = Record<string, unknown> & {
@@ -50,10 +72,12 @@ interface Runtime {
   args: string[];
   env: Record<string, string>;
   ports: { name: string; port: number }[];
-  /** Ping target kind for probes, or an HTTP path when the gateway has no gRPC door. */
-  probe: { ping: 'executor' | 'gateway'; port: number } | { httpPath: string; port: number };
+  /** The `weft ping` command of the probes, or an HTTP path when the gateway has no gRPC door. */
+  probe: { command: string[] } | { httpPath: string; port: number; https: boolean };
   headless: boolean;
   labels: Record<string, string>;
+  /** Secrets mounted as files. */
+  volumes: { name: string; secretName: string; mountPath: string }[];
 }
 
 function objects(
@@ -85,13 +109,15 @@ function objects(
     },
   };
   const probe =
-    'ping' in rt.probe
-      ? {
-          exec: {
-            command: ['weft', 'ping', rt.probe.ping, `127.0.0.1:${rt.probe.port}`, '--timeout', '2000'],
+    'command' in rt.probe
+      ? { exec: { command: rt.probe.command } }
+      : {
+          httpGet: {
+            path: rt.probe.httpPath,
+            port: rt.probe.port,
+            ...(rt.probe.https ? { scheme: 'HTTPS' } : {}),
           },
-        }
-      : { httpGet: { path: rt.probe.httpPath, port: rt.probe.port } };
+        };
   const env = Object.entries(o.secrets ?? {}).map(([name, ref]) => ({
     name,
     valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } },
@@ -111,6 +137,9 @@ function objects(
             ? { imagePullSecrets: o.imagePullSecrets.map((name) => ({ name })) }
             : {}),
           terminationGracePeriodSeconds: 30,
+          ...(rt.volumes.length
+            ? { volumes: rt.volumes.map((v) => ({ name: v.name, secret: { secretName: v.secretName } })) }
+            : {}),
           containers: [
             {
               name: rt.kind,
@@ -130,6 +159,15 @@ function objects(
               readinessProbe: { ...probe, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2 },
               livenessProbe: { ...probe, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
               lifecycle: { preStop: { exec: { command: ['sh', '-c', `sleep ${o.preStopSeconds}`] } } },
+              ...(rt.volumes.length
+                ? {
+                    volumeMounts: rt.volumes.map((v) => ({
+                      name: v.name,
+                      mountPath: v.mountPath,
+                      readOnly: true,
+                    })),
+                  }
+                : {}),
             },
           ],
         },
@@ -139,10 +177,82 @@ function objects(
   return [configMap, service, deployment] as KubernetesObject[];
 }
 
+/** Where the Secrets are mounted: the paths the runtimes' arguments name. */
+function secretPaths(sources: SecretSources): SecretPaths {
+  const at = (s: { mountPath: string }, file: string) => `${s.mountPath}/${file}`;
+  const tls = (s: { mountPath: string }, src: { ca?: string }) => ({
+    cert: at(s, 'tls.crt'),
+    key: at(s, 'tls.key'),
+    ...(src.ca ? { ca: at(s, 'ca.crt') } : {}),
+  });
+  return {
+    ...(sources.internalTls ? { internalTls: tls(KUBERNETES_SECRETS.internalTls, sources.internalTls) } : {}),
+    ...(sources.gatewayTls ? { gatewayTls: tls(KUBERNETES_SECRETS.gatewayTls, sources.gatewayTls) } : {}),
+    ...(sources.tokensFile || sources.tokens ? { tokens: at(KUBERNETES_SECRETS.auth, 'tokens') } : {}),
+  };
+}
+
+const volume = (key: keyof typeof KUBERNETES_SECRETS) => ({
+  name: KUBERNETES_SECRETS[key].name.replace(/^weft-/, ''),
+  secretName: KUBERNETES_SECRETS[key].name,
+  mountPath: KUBERNETES_SECRETS[key].mountPath,
+});
+
+function read(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(
+      `Kubernetes export: cannot read ${what} '${path}' for its Secret: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; fix the path, or pass includeSecrets: false and create the Secret yourself`,
+    );
+  }
+}
+
+/** The Secrets with the files' contents (base64). */
+function secretObjects(sources: SecretSources, namespace: string): KubernetesObject[] {
+  const metadata = (name: string) => ({
+    name,
+    namespace,
+    labels: { app: 'weft', 'weft.dev/secret': 'true' },
+  });
+  const tls = (name: string, src: { cert: string; key: string; ca?: string }, what: string) => ({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: metadata(name),
+    type: 'kubernetes.io/tls',
+    data: {
+      'tls.crt': read(src.cert, `the ${what} certFile`).toString('base64'),
+      'tls.key': read(src.key, `the ${what} keyFile`).toString('base64'),
+      ...(src.ca ? { 'ca.crt': read(src.ca, `the ${what} caFile`).toString('base64') } : {}),
+    },
+  });
+  const out: KubernetesObject[] = [];
+  if (sources.internalTls)
+    out.push(tls(KUBERNETES_SECRETS.internalTls.name, sources.internalTls, 'internalTls'));
+  if (sources.gatewayTls) out.push(tls(KUBERNETES_SECRETS.gatewayTls.name, sources.gatewayTls, 'tls'));
+  if (sources.tokensFile || sources.tokens) {
+    const tokens = [
+      ...(sources.tokens ?? []),
+      ...(sources.tokensFile
+        ? [read(sources.tokensFile, 'the auth tokensFile').toString('utf8').trim()]
+        : []),
+    ].join('\n');
+    out.push({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: metadata(KUBERNETES_SECRETS.auth.name),
+      type: 'Opaque',
+      data: { tokens: Buffer.from(`${tokens}\n`).toString('base64') },
+    });
+  }
+  return out;
+}
+
 function deploymentRuntimes(
   d: NormalizedDeployment,
   spec: ExportSpec,
   o: KubernetesExportOptions & { namespace: string },
+  paths: SecretPaths,
 ): { files: Record<string, Runtime>; address: string } {
   const base = dnsName(d.name);
   const svc = (n: string) => `${n}.${o.namespace}.svc:${PORT}`;
@@ -152,6 +262,8 @@ function deploymentRuntimes(
     'weft.dev/pod-type': podType,
     ...(shard !== undefined ? { 'weft.dev/shard-id': String(shard) } : {}),
   });
+  const volumes = paths.internalTls ? [volume('internalTls')] : [];
+  const probe = { command: pingCommand('executor', PORT, spec, paths) };
   const worker = (k8sName: string, args: string[], shard?: number): Runtime => ({
     k8sName,
     kind: 'executor',
@@ -159,21 +271,22 @@ function deploymentRuntimes(
     args,
     env: runtimeEnv(spec, d, o),
     ports: [{ name: 'grpc', port: PORT }],
-    probe: { ping: 'executor', port: PORT },
+    probe,
     headless: true,
     labels: labels('WORKER', shard),
+    volumes,
   });
   if (!d.head) {
     return {
-      files: { [`${base}/${base}.yml`]: worker(base, executorArgs(d, uses, PORT, 0)) },
-      address: `grpc://${svc(base)}`,
+      files: { [`${base}/${base}.yml`]: worker(base, executorArgs(d, uses, PORT, 0, { paths })) },
+      address: deploymentAddress(spec, svc(base)),
     };
   }
   const files: Record<string, Runtime> = {};
   const shards: string[][] = [];
   for (let s = 0; s < d.shards; s++) {
     const name = d.shards > 1 ? `${base}-${s}` : `${base}-0`;
-    files[`${base}/${name}.yml`] = worker(name, executorArgs(d, uses, PORT, s), s);
+    files[`${base}/${name}.yml`] = worker(name, executorArgs(d, uses, PORT, s, { paths }), s);
     shards.push([svc(name)]);
   }
   const side = (which: 'before' | 'after', u: NormalizedDeployment['usesBefore']): string | undefined => {
@@ -186,6 +299,7 @@ function deploymentRuntimes(
       0,
       {
         runtimeName: `${d.name}/uses-${which}`,
+        paths,
       },
     );
     files[`${base}/${name}.yml`] = {
@@ -202,14 +316,15 @@ function deploymentRuntimes(
     k8sName: head,
     kind: 'head',
     replicas: 1,
-    args: headArgs(d, PORT, shards, before, after),
+    args: headArgs(d, PORT, shards, before, after, paths),
     env: runtimeEnv(spec, d, o),
     ports: [{ name: 'grpc', port: PORT }],
-    probe: { ping: 'executor', port: PORT },
+    probe,
     headless: true,
     labels: labels('HEAD'),
+    volumes,
   };
-  return { files, address: `grpc://${svc(head)}` };
+  return { files, address: deploymentAddress(spec, svc(head)) };
 }
 
 /**
@@ -223,12 +338,15 @@ export function toKubernetes(
   options: KubernetesExportOptions = {},
 ): KubernetesManifests {
   const spec = exportSpec(x);
+  checkExportable(spec);
   const o = {
     ...options,
     namespace: options.namespace ?? 'default',
     image: options.image ?? 'weft:latest',
     preStopSeconds: options.preStopSeconds ?? 5,
   };
+  const sources = secretSources(spec);
+  const paths = secretPaths(sources);
   const out: KubernetesManifests = {};
   const addresses: Record<string, string[]> = {};
   for (const d of spec.deployments) {
@@ -236,7 +354,7 @@ export function toKubernetes(
       addresses[d.name] = externalOf(d);
       continue;
     }
-    const { files, address } = deploymentRuntimes(d, spec, o);
+    const { files, address } = deploymentRuntimes(d, spec, o, paths);
     addresses[d.name] = [address];
     for (const [file, rt] of Object.entries(files)) out[file] = objects(rt, o);
   }
@@ -247,15 +365,27 @@ export function toKubernetes(
       k8sName: 'gateway',
       kind: 'gateway',
       replicas: 1,
-      args: gatewayArgs(spec, addresses),
+      args: gatewayArgs(spec, addresses, paths),
       env: runtimeEnv(spec, undefined, o),
       ports: doors.map((d) => ({ name: d.protocol === 'websocket' ? 'ws' : d.protocol, port: d.port })),
-      probe: grpcDoor ? { ping: 'gateway', port: grpcDoor.port } : { httpPath: '/', port: doors[0]!.port },
+      probe: grpcDoor
+        ? { command: pingCommand('gateway', grpcDoor.port, spec, paths) }
+        : { httpPath: '/', port: doors[0]!.port, https: !!paths.gatewayTls },
       headless: false,
       labels: { 'weft.dev/pod-type': 'GATEWAY' },
+      volumes: [
+        // Without a CA, the gateway verifies the deployments against the system CAs: it needs no file.
+        ...(paths.internalTls?.ca ? [volume('internalTls')] : []),
+        ...(paths.gatewayTls ? [volume('gatewayTls')] : []),
+        ...(paths.tokens ? [volume('auth')] : []),
+      ],
     },
     o,
   );
+  if (options.includeSecrets !== false) {
+    const secrets = secretObjects(sources, o.namespace);
+    if (secrets.length) out['secrets/secrets.yml'] = secrets;
+  }
   return out;
 }
 

@@ -16,6 +16,8 @@ export interface CertFiles {
 
 /** Everything the TLS cases need; `cleanup()` removes the folder. */
 export interface TestPki {
+  /** The temporary folder holding every file. */
+  dir: string;
   caFile: string;
   ca: Buffer;
   otherCa: Buffer;
@@ -95,6 +97,7 @@ export function makePki(): TestPki {
   const ca1 = ca('ca1');
   const ca2 = ca('ca2');
   return {
+    dir,
     caFile: `${ca1}/ca.pem`,
     ca: readFileSync(`${ca1}/ca.pem`),
     otherCa: readFileSync(`${ca2}/ca.pem`),

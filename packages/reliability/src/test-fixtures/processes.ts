@@ -48,7 +48,7 @@ export async function killAll(): Promise<void> {
 }
 
 /** Runs `weft <args>` and resolves once `ready` matches a line (its groups become ports). */
-function startCli(
+export function startCli(
   args: string[],
   ready: (line: string) => Record<string, number> | undefined,
   timeoutMs: number,
@@ -112,7 +112,7 @@ export function startExecutor(
   return startCli(
     args,
     (l) => {
-      const m = /serving .* at grpc:\/\/127\.0\.0\.1:(\d+)/.exec(l);
+      const m = /serving .* at grpcs?:\/\/127\.0\.0\.1:(\d+)/.exec(l);
       return m ? { grpc: Number(m[1]) } : undefined;
     },
     30_000,
@@ -125,10 +125,13 @@ export function startGatewayProcess(opts: {
   addresses: Record<string, string[]>;
   protocols?: string[];
   extra?: string[];
+  /** Call the deployments over TLS (`grpcs://`). @default false */
+  tls?: boolean;
 }): Promise<CliProcess> {
   const protocols = opts.protocols ?? ['grpc'];
+  const scheme = opts.tls ? 'grpcs' : 'grpc';
   const addresses = Object.fromEntries(
-    Object.entries(opts.addresses).map(([k, v]) => [k, v.map((a) => `grpc://${a}`)]),
+    Object.entries(opts.addresses).map(([k, v]) => [k, v.map((a) => `${scheme}://${a}`)]),
   );
   const args = [
     'gateway',

@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
+import { UsageError } from './args.js';
 import { batchingFromYaml, type DynamicBatchingOptions, runExecutorProcess } from '@weft/executor-runtime';
 
 function jsonObject(flag: string) {
@@ -46,6 +47,9 @@ interface ExecutorCommandOptions {
   exitOnExceptions?: string[];
   graceMs: number;
   maxMessageBytes?: number;
+  sslCertfile?: string;
+  sslKeyfile?: string;
+  sslCafile?: string;
 }
 
 /** Registers `weft executor`: serve one Executor as a gRPC microservice in the foreground. */
@@ -102,6 +106,9 @@ export function registerExecutorCommand(program: Command): void {
       'largest gRPC message received or sent (default 256 MiB)',
       integer('--max-message-bytes', 1),
     )
+    .option('--ssl-certfile <file>', 'serve gRPC over TLS with this certificate (PEM)')
+    .option('--ssl-keyfile <file>', 'key (PEM) of --ssl-certfile')
+    .option('--ssl-cafile <file>', 'mutual TLS: callers must present a certificate signed by this CA (PEM)')
     .addHelpText(
       'after',
       `
@@ -115,6 +122,13 @@ Examples:
       for (const [ep, v] of Object.entries(opts.usesDynamicBatching ?? {})) {
         dynamicBatching[ep] = batchingFromYaml(v, `--uses-dynamic-batching['${ep}']`);
       }
+      if (
+        (opts.sslCertfile === undefined) !== (opts.sslKeyfile === undefined) ||
+        (opts.sslCafile && !opts.sslCertfile)
+      )
+        throw new UsageError(
+          'TLS needs both --ssl-certfile and --ssl-keyfile (and --ssl-cafile for mutual TLS)',
+        );
       for (const [ep, m] of Object.entries(opts.usesRequests ?? {})) {
         if (typeof m !== 'string')
           throw new Error(`--uses-requests['${ep}'] must be a method name; got ${JSON.stringify(m)}`);
@@ -140,9 +154,13 @@ Examples:
         exitOnExceptions: opts.exitOnExceptions,
         graceMs: opts.graceMs,
         maxMessageBytes: opts.maxMessageBytes,
+        tls:
+          opts.sslCertfile && opts.sslKeyfile
+            ? { certFile: opts.sslCertfile, keyFile: opts.sslKeyfile, caFile: opts.sslCafile }
+            : undefined,
         onReady: (w) =>
           console.log(
-            `weft executor: ${w.runtimeName} serving ${w.endpoints.join(', ') || 'no endpoints (pass-through)'} at grpc://${opts.host}:${w.port}`,
+            `weft executor: ${w.runtimeName} serving ${w.endpoints.join(', ') || 'no endpoints (pass-through)'} at ${opts.sslCertfile ? 'grpcs' : 'grpc'}://${opts.host}:${w.port}`,
           ),
       });
     });

@@ -38,12 +38,20 @@ export function registerExport(program: Command): void {
       secretArg,
     )
     .option('--log-level <level>', 'WEFT_LOG_LEVEL of every runtime', 'info')
+    .option(
+      '--no-secret-data',
+      'refer to the Secrets of certificates and tokens (weft-internal-tls, weft-gateway-tls, weft-gateway-auth) without writing secrets/secrets.yml; create them yourself',
+    )
     .addHelpText(
       'after',
       `
 Example:
   $ weft export kubernetes flow.yml k8s --namespace search --image registry.example/search:1.0
-  $ kubectl create namespace search && kubectl apply -R -f k8s`,
+  $ kubectl create namespace search && kubectl apply -R -f k8s
+
+Certificates, keys and tokens of the Flow (ssl_*, internal_tls, auth) go into k8s/secrets/secrets.yml
+(keep it out of version control), or, with --no-secret-data, into Secrets you create, e.g.
+  $ kubectl -n search create secret generic weft-internal-tls --from-file=tls.crt --from-file=tls.key --from-file=ca.crt`,
     )
     .action(
       async (
@@ -57,10 +65,12 @@ Example:
           imagePullSecret?: string[];
           secret?: Record<string, { name: string; key: string }>;
           logLevel: string;
+          secretData: boolean;
         },
       ) => {
         const x = await loadYaml(file);
         const written = await exportKubernetes(x, out, {
+          includeSecrets: o.secretData,
           namespace: o.namespace,
           image: o.image,
           workdir: o.workdir,

@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import type { JsonObject } from '@bufbuild/protobuf';
 import { ConfigError, parseAddress } from '@weft/core';
-import { type GatewayOptions, type GatewayProtocol, startGateway } from '@weft/gateway';
+import { readTokensFile } from '@weft/core/grpc';
+import { type GatewayLimits, type GatewayOptions, type GatewayProtocol, startGateway } from '@weft/gateway';
 import { type Command, Option } from 'commander';
 
 /** The parsed flags of `weft gateway`. */
@@ -15,6 +17,20 @@ export interface GatewayFlags {
   host: string;
   sslCertfile?: string;
   sslKeyfile?: string;
+  sslCafile?: string;
+  authToken?: string[];
+  authTokensFile?: string;
+  publicHealth?: boolean;
+  headersTimeoutMs?: string;
+  requestTimeoutMs?: string;
+  idleTimeoutMs?: string;
+  maxConnections?: string;
+  maxConcurrentStreams?: string;
+  maxInFlight?: string;
+  bodyLimit?: string;
+  deploymentsSslCafile?: string;
+  deploymentsSslCertfile?: string;
+  deploymentsSslKeyfile?: string;
   cors?: boolean;
   prefetch?: string;
   timeoutSend?: string;
@@ -43,13 +59,22 @@ const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every(
 const isGraph = (v: unknown): v is Record<string, string[]> =>
   isObject(v) && Object.values(v).every(isStringList);
 
-function int(flag: string, text: string | undefined): number | undefined {
+function int(flag: string, text: string | undefined, min = 0): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 0)
-    throw new ConfigError(`${flag}: '${text}' is not a non-negative integer`);
+  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${flag}: '${text}' is not an integer ≥ ${min}`);
   return n;
 }
+
+/** Limit flags and the {@link GatewayLimits} (or `bodyLimit`) each sets. */
+const LIMIT_FLAGS = {
+  headersTimeoutMs: '--headers-timeout-ms',
+  requestTimeoutMs: '--request-timeout-ms',
+  idleTimeoutMs: '--idle-timeout-ms',
+  maxConnections: '--max-connections',
+  maxConcurrentStreams: '--max-concurrent-streams',
+  maxInFlight: '--max-in-flight',
+} as const satisfies Record<keyof GatewayLimits, string>;
 
 /**
  * Turns `weft gateway` flags (Jina's gateway arguments, as the Kubernetes and Compose exports
@@ -69,7 +94,8 @@ export function gatewayOptionsFromFlags(f: GatewayFlags): GatewayOptions {
     (v): v is Record<string, string[]> => isObject(v) && Object.values(v).every(isStringList),
     '{"executor0": ["host:port", ...]}',
   );
-  let tls: boolean | undefined;
+  const internal = f.deploymentsSslCafile ?? f.deploymentsSslCertfile ?? f.deploymentsSslKeyfile;
+  let tls: boolean | undefined = internal !== undefined ? true : undefined;
   const addresses: Record<string, string[]> = {};
   for (const [name, list] of Object.entries(raw)) {
     addresses[name] = list.map((text) => {
@@ -77,6 +103,10 @@ export function gatewayOptionsFromFlags(f: GatewayFlags): GatewayOptions {
       if (a.scheme !== 'grpc')
         throw new ConfigError(
           `--deployments-addresses: '${text}' of ${name}: deployments speak gRPC; use grpc:// or grpcs://`,
+        );
+      if (internal !== undefined && !a.tls)
+        throw new ConfigError(
+          `--deployments-addresses: '${text}' of ${name} is plaintext, but --deployments-ssl-* asks for TLS towards the deployments; write grpcs://`,
         );
       if (tls !== undefined && tls !== a.tls)
         throw new ConfigError(
@@ -135,13 +165,61 @@ export function gatewayOptionsFromFlags(f: GatewayFlags): GatewayOptions {
     );
     options.deployments = Object.fromEntries(Object.entries(per).map(([k, ms]) => [k, { timeoutSend: ms }]));
   }
-  if (f.sslCertfile || f.sslKeyfile) {
+  if (f.sslCertfile || f.sslKeyfile || f.sslCafile) {
     if (!f.sslCertfile || !f.sslKeyfile)
-      throw new ConfigError('TLS needs both --ssl-certfile and --ssl-keyfile');
-    options.tls = { certFile: f.sslCertfile, keyFile: f.sslKeyfile };
+      throw new ConfigError(
+        'TLS needs both --ssl-certfile and --ssl-keyfile (and --ssl-cafile for mutual TLS)',
+      );
+    options.tls = {
+      certFile: f.sslCertfile,
+      keyFile: f.sslKeyfile,
+      ...(f.sslCafile ? { caFile: f.sslCafile } : {}),
+    };
   }
+  if (internal !== undefined) {
+    if ((f.deploymentsSslCertfile === undefined) !== (f.deploymentsSslKeyfile === undefined))
+      throw new ConfigError('give both --deployments-ssl-certfile and --deployments-ssl-keyfile, or neither');
+    if (f.deploymentsSslCertfile === undefined && f.deploymentsSslCafile !== undefined) {
+      // Verify the deployments against the CA without presenting a client certificate.
+      options.pool!.tls = { ca: readFileSyncChecked('--deployments-ssl-cafile', f.deploymentsSslCafile) };
+    } else if (f.deploymentsSslCertfile !== undefined && f.deploymentsSslKeyfile !== undefined) {
+      options.pool!.tls = undefined;
+      options.internalTls = {
+        certFile: f.deploymentsSslCertfile,
+        keyFile: f.deploymentsSslKeyfile,
+        ...(f.deploymentsSslCafile ? { caFile: f.deploymentsSslCafile } : {}),
+      };
+    }
+  }
+  const tokens = [
+    ...(f.authToken ?? []),
+    ...(f.authTokensFile ? readTokensFile(f.authTokensFile, '--auth-tokens-file') : []),
+  ];
+  if (tokens.length) options.auth = { tokens, publicHealth: f.publicHealth !== false };
+  else if (f.publicHealth === false)
+    throw new ConfigError(
+      '--no-public-health closes health checks to callers without a token: give --auth-tokens-file too',
+    );
+  const limits: GatewayLimits = {};
+  for (const [key, flag] of Object.entries(LIMIT_FLAGS) as [keyof GatewayLimits, string][]) {
+    const v = int(flag, f[key], 1);
+    if (v !== undefined) limits[key] = v;
+  }
+  if (Object.keys(limits).length) options.limits = limits;
+  const bodyLimit = int('--body-limit', f.bodyLimit, 1);
+  if (bodyLimit !== undefined) options.bodyLimit = bodyLimit;
   if (f.monitoring) options.monitoring = { port: int('--port-monitoring', f.portMonitoring) ?? 9090 };
   return options;
+}
+
+function readFileSyncChecked(flag: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(
+      `${flag}: cannot read '${path}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
 }
 
 /** Registers `weft gateway`: a standalone gateway in front of running deployments. */
@@ -170,6 +248,36 @@ export function registerGatewayCommand(program: Command): void {
     .option('--host <host>', 'interface to bind (0.0.0.0 inside a container)', '127.0.0.1')
     .option('--ssl-certfile <file>', 'TLS certificate (PEM) for every door')
     .option('--ssl-keyfile <file>', 'TLS key (PEM) for every door')
+    .option('--ssl-cafile <file>', 'mutual TLS: clients must present a certificate signed by this CA (PEM)')
+    .option(
+      '--auth-tokens-file <file>',
+      'bearer tokens clients must send (Authorization: Bearer <token>), one per line',
+    )
+    .option(
+      '--auth-token <token>',
+      'a bearer token (repeatable); visible in ps: prefer --auth-tokens-file',
+      (t: string, prev: string[] = []) => [...prev, t],
+    )
+    .addOption(new Option('--no-public-health', 'require the token for health checks and /metrics too'))
+    .option(
+      '--headers-timeout-ms <ms>',
+      'time a connection has for its first request headers (default 10000)',
+    )
+    .option('--request-timeout-ms <ms>', 'time an HTTP request has to arrive whole (default 300000)')
+    .option('--idle-timeout-ms <ms>', 'idle connections are closed after this (default 120000)')
+    .option('--max-connections <n>', 'open connections per door (default 10000)')
+    .option('--max-concurrent-streams <n>', 'concurrent streams per gRPC connection (default 1000)')
+    .option(
+      '--max-in-flight <n>',
+      'requests in flight in the gateway; more get RESOURCE_EXHAUSTED/429 (default 10000)',
+    )
+    .option('--body-limit <bytes>', 'largest gRPC message, HTTP body or WebSocket frame (default 104857600)')
+    .option('--deployments-ssl-cafile <file>', 'verify grpcs:// deployments against this CA (PEM)')
+    .option(
+      '--deployments-ssl-certfile <file>',
+      'client certificate (PEM) for deployments that require mutual TLS',
+    )
+    .option('--deployments-ssl-keyfile <file>', 'key (PEM) of --deployments-ssl-certfile')
     .option('--cors', 'allow cross-origin requests on the HTTP door')
     .option('--prefetch <n>', 'most requests in flight per client stream/connection')
     .option('--timeout-send <ms>', 'deadline of each call to a deployment (0 = none)')
@@ -185,7 +293,9 @@ export function registerGatewayCommand(program: Command): void {
 Example:
   $ weft gateway --graph-description '{"start-gateway": ["executor0"], "executor0": ["end-gateway"]}' \\
       --deployments-addresses '{"executor0": ["grpc://executor0.default.svc:8080"]}' \\
-      --protocol grpc http --port 8080 8081`,
+      --protocol grpc http --port 8080 8081 --auth-tokens-file /run/secrets/tokens
+
+Tokens: --auth-tokens-file keeps them out of the process list; --auth-token is for quick tests.`,
     )
     .action(async (flags: GatewayFlags) => {
       const gw = await startGateway(gatewayOptionsFromFlags(flags));

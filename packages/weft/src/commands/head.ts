@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import * as gateway from '@weft/gateway';
-import { intArg, jsonArg } from './args.js';
+import { intArg, jsonArg, UsageError } from './args.js';
 
 const isShards = (v: unknown): v is string[][] =>
   Array.isArray(v) &&
@@ -41,6 +41,12 @@ export function registerHead(program: Command): void {
     .option('--uses-after <address>', 'executor to run after gathering (replaces the reduce)')
     .option('--timeout-send <ms>', 'deadline of each call to a shard', intArg('--timeout-send', 1))
     .option('--retries <n>', 'attempts across the replicas of a shard', intArg('--retries', 1))
+    .option('--ssl-certfile <file>', 'internal TLS: serve over TLS and call the shards over TLS (PEM)')
+    .option('--ssl-keyfile <file>', 'key (PEM) of --ssl-certfile')
+    .option(
+      '--ssl-cafile <file>',
+      'the CA of the internal certificates: verify shards with it, require client certificates signed by it',
+    )
     .addHelpText(
       'after',
       `\nExample:\n  $ weft head --name indexer --port 8080 --shards '[["indexer-0:8080"],["indexer-1:8080"]]' --polling ALL`,
@@ -56,7 +62,14 @@ export function registerHead(program: Command): void {
         usesAfter?: string;
         timeoutSend?: number;
         retries?: number;
+        sslCertfile?: string;
+        sslKeyfile?: string;
+        sslCafile?: string;
       }) => {
+        if ((o.sslCertfile === undefined) !== (o.sslKeyfile === undefined) || (o.sslCafile && !o.sslCertfile))
+          throw new UsageError(
+            'TLS needs both --ssl-certfile and --ssl-keyfile (and --ssl-cafile for mutual TLS)',
+          );
         // startHead arrives with the gateway's shard heads; fail clearly on an older @weft/gateway.
         const startHead = (gateway as unknown as Record<string, StartHead | undefined>).startHead;
         if (typeof startHead !== 'function')
@@ -71,9 +84,13 @@ export function registerHead(program: Command): void {
           usesAfter: o.usesAfter ? [o.usesAfter] : undefined,
           timeoutSend: o.timeoutSend,
           retries: o.retries,
+          tls:
+            o.sslCertfile && o.sslKeyfile
+              ? { certFile: o.sslCertfile, keyFile: o.sslKeyfile, caFile: o.sslCafile }
+              : undefined,
         });
         console.log(
-          `weft head: ${o.name} serving ${o.shards.length} shard(s) at grpc://${o.host}:${head.port}`,
+          `weft head: ${o.name} serving ${o.shards.length} shard(s) at ${o.sslCertfile ? 'grpcs' : 'grpc'}://${o.host}:${head.port}`,
         );
         await new Promise<void>((resolve) => {
           process.once('SIGINT', resolve);
