@@ -2,7 +2,7 @@ import { type ExecutorTls, serveExecutorTls } from './tls.js';
 import { type Worker, type WorkerOptions, serveExecutor } from './worker.js';
 
 /** Options of {@link runExecutorProcess}. */
-export interface ExecutorProcessOptions extends WorkerOptions {
+export interface ExecutorProcessOptions extends Omit<WorkerOptions, 'tls'> {
   /** Serve over TLS (with `caFile`, mutual TLS); see {@link serveExecutorTls}. @default plaintext */
   tls?: ExecutorTls;
   /** Called once the runtime serves (e.g. to print where). @default nothing */

@@ -1,5 +1,5 @@
-import { readTlsFiles, startTlsFront, type TlsFileNames } from '@weft/core/grpc';
-import { ExecutorStartError, serveExecutor, type Worker, type WorkerOptions } from './worker.js';
+import { readTlsFiles, type TlsFileNames } from '@weft/core/grpc';
+import { serveExecutor, type Worker, type WorkerOptions } from './worker.js';
 
 /**
  * TLS of an executor runtime: PEM certificate and key files; with `caFile`, mutual TLS (every
@@ -8,16 +8,15 @@ import { ExecutorStartError, serveExecutor, type Worker, type WorkerOptions } fr
 export type ExecutorTls = TlsFileNames;
 
 /** Options of {@link serveExecutorTls}. */
-export interface TlsWorkerOptions extends WorkerOptions {
+export interface TlsWorkerOptions extends Omit<WorkerOptions, 'tls'> {
   /** Serve gRPC over TLS with these files; with `caFile`, require client certificates signed by it. */
   tls: ExecutorTls;
 }
 
 /**
- * Serves an Executor like {@link serveExecutor}, but over TLS on `host:port` (and with `tls.caFile`,
- * mutual TLS). The runtime's gRPC server itself listens in plaintext on a free port of 127.0.0.1,
- * behind a TLS front in the same process that forwards each decrypted connection to it; the
- * returned worker's `port` is the TLS port.
+ * Serves an Executor like {@link serveExecutor}, but over TLS on `host:port` (and with
+ * `tls.caFile`, mutual TLS: a client without a certificate signed by it fails its handshake).
+ * The files are read once, at start; a missing or unreadable one is a `ConfigError`.
  *
  * @example
  * ```ts
@@ -27,33 +26,8 @@ export interface TlsWorkerOptions extends WorkerOptions {
  * });
  * ```
  */
-export async function serveExecutorTls(options: TlsWorkerOptions): Promise<Worker> {
-  const { tls, port, host, ...rest } = options;
+export function serveExecutorTls(options: TlsWorkerOptions): Promise<Worker> {
+  const { tls, ...rest } = options;
   const material = readTlsFiles(tls, `executor ${options.runtimeName ?? options.name ?? ''}`.trim());
-  const inner = await serveExecutor({ ...rest, port: 0, host: '127.0.0.1' });
-  let front: Awaited<ReturnType<typeof startTlsFront>>;
-  try {
-    front = await startTlsFront({ port: port ?? 0, host, target: inner.port, tls: material });
-  } catch (err) {
-    await inner.close(0);
-    throw new ExecutorStartError(
-      `executor ${inner.runtimeName} cannot listen on ${host ?? '127.0.0.1'}:${port ?? 0}: ${(err as Error).message}; choose another port (0 picks a free one)`,
-      { cause: err },
-    );
-  }
-  let closing: Promise<void> | undefined;
-  const worker: Worker = {
-    port: front.port,
-    executor: inner.executor,
-    name: inner.name,
-    runtimeName: inner.runtimeName,
-    endpoints: inner.endpoints,
-    close(graceMs?: number) {
-      // The runtime drains first (in-flight requests finish on their connections), then the front goes.
-      closing ??= inner.close(graceMs).finally(() => front.close(1000));
-      return closing;
-    },
-    [Symbol.asyncDispose]: () => worker.close(),
-  };
-  return worker;
+  return serveExecutor({ ...rest, tls: material });
 }

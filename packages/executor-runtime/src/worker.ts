@@ -6,6 +6,8 @@ import {
   type LeanCallContext,
   registerHealth,
   ServingStatus,
+  grpcServerTls,
+  type ServerTlsMaterial,
   startLeanGrpcServer,
 } from '@weft/core/grpc';
 import { Document, DocumentArray } from '@weft/docarray';
@@ -79,6 +81,11 @@ export interface WorkerOptions {
   onFatal?: (err: Error) => void | Promise<void>;
   /** Largest gRPC message received or sent, in bytes. @default 256 MiB */
   maxMessageBytes?: number;
+  /**
+   * Serve gRPC over TLS with this certificate and key (PEM); with `ca`, mutual TLS: a client
+   * without a certificate signed by `ca` fails its handshake. @default plaintext
+   */
+  tls?: ServerTlsMaterial;
   /** How long `close()` waits for in-flight and batched requests, in ms. @default 10000 */
   graceMs?: number;
   /** Logger for the runtime and the executor (`this.logger`). @default pino bound to the runtime name */
@@ -491,6 +498,7 @@ export async function serveExecutor(options: WorkerOptions): Promise<Worker> {
       port: options.port ?? 0,
       host: options.host,
       maxMessageBytes: options.maxMessageBytes,
+      tls: options.tls ? grpcServerTls(options.tls) : undefined,
     });
   } catch (err) {
     await Promise.resolve()

@@ -6,8 +6,8 @@ import {
   readTlsFiles,
   registerHealth,
   ServingStatus,
+  grpcServerTls,
   startGrpcServer,
-  startTlsFront,
 } from '@weft/core/grpc';
 import {
   type DataRequestProto,
@@ -195,27 +195,12 @@ export async function startHead(options: HeadOptions): Promise<Head> {
   return head;
 }
 
-/**
- * The head's gRPC server: plaintext, TLS, or (with a CA) mutual TLS. The gRPC server cannot be
- * asked for client certificates, so mutual TLS puts a TLS front before a plaintext server on
- * 127.0.0.1.
- */
-async function serve(
+/** The head's gRPC server: plaintext, TLS, or (with a CA) mutual TLS. */
+function serve(
   routes: (router: ConnectRouter) => void,
   port: number,
   host: string | undefined,
   tls: ReturnType<typeof readTlsFiles> | undefined,
 ): Promise<GrpcServer> {
-  if (!tls?.ca) return startGrpcServer({ routes, port, host, ...(tls ? { tls } : {}) });
-  const inner = await startGrpcServer({ routes, port: 0, host: '127.0.0.1' });
-  try {
-    const front = await startTlsFront({ port, host, target: inner.port, tls });
-    return {
-      port: front.port,
-      close: (graceMs?: number) => inner.close(graceMs).finally(() => front.close(1000)),
-    };
-  } catch (err) {
-    await inner.close(0);
-    throw err;
-  }
+  return startGrpcServer({ routes, port, host, ...(tls ? { tls: grpcServerTls(tls) } : {}) });
 }

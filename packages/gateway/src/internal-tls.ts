@@ -25,15 +25,7 @@ export interface InternalTls {
 export function internalPoolTls(tls: InternalTls, where: string): PoolTls {
   const m = readTlsFiles(tls, where);
   if (!m.ca) return true;
-  // The pool hands this object to @weft/core's transport as it is, which presents `cert`/`key` to
-  // servers that ask for a client certificate. PoolTls does not list them (yet): see
-  // docs/reliability.md, "Internal TLS".
-  const withClientCert: { ca: Buffer | string; cert: Buffer | string; key: Buffer | string } = {
-    ca: m.ca,
-    cert: m.cert,
-    key: m.key,
-  };
-  return withClientCert as PoolTls;
+  return { ca: m.ca, cert: m.cert, key: m.key };
 }
 
 /** Checks that `internalTls` and `pool.tls` are not both given. */

@@ -23,8 +23,18 @@ import {
 const SINGLE_PATH = '/jina.JinaSingleDataRequestRPC/process_single_data';
 const MULTI_PATH = '/jina.JinaDataRequestRPC/process_data';
 
-/** TLS towards replicas: `true` verifies against the system CAs. */
-export type PoolTls = boolean | { ca?: string | Buffer; insecureSkipVerify?: boolean };
+/**
+ * TLS towards replicas: `true` verifies against the system CAs; an object names the CA to trust
+ * and, for replicas that require mutual TLS, the client certificate and key to present.
+ */
+export type PoolTls =
+  | boolean
+  | {
+      ca?: string | Buffer;
+      cert?: string | Buffer;
+      key?: string | Buffer;
+      insecureSkipVerify?: boolean;
+    };
 
 /** Options of a {@link DeploymentPool}. */
 export interface PoolOptions {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
+import type { LeanServerTls } from './lean-server.js';
 
 /** Certificate, key and (for mutual TLS) the CA that client certificates must be signed by, all PEM. */
 export interface ServerTlsMaterial {
@@ -62,4 +63,16 @@ export function readTokensFile(path: string, where: string): string[] {
   if (!tokens.length)
     throw new ConfigError(`${where}: the tokens file '${path}' holds no token; put one token per line`);
   return tokens;
+}
+
+/**
+ * Secure-server options for {@link ServerTlsMaterial}: with a CA, a client without a certificate
+ * signed by it fails its TLS handshake (mutual TLS).
+ */
+export function grpcServerTls(m: ServerTlsMaterial): LeanServerTls {
+  return {
+    cert: m.cert,
+    key: m.key,
+    ...(m.ca ? { ca: m.ca, requestCert: true, rejectUnauthorized: true } : {}),
+  };
 }

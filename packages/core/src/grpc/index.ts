@@ -8,10 +8,8 @@ export { createWeftTransport, GuardedHttp2SessionManager } from './transport.js'
 export type { WeftTransport, WeftTransportOptions } from './transport.js';
 export { registerHealth, ServingStatus } from './health.js';
 export { waitForServing } from './wait.js';
-export { readTlsFiles, readTokensFile } from './files.js';
+export { grpcServerTls, readTlsFiles, readTokensFile } from './files.js';
 export type { ServerTlsMaterial, TlsFileNames } from './files.js';
-export { startTlsFront } from './tls-front.js';
-export type { TlsFront, TlsFrontOptions } from './tls-front.js';
 export { DEFAULT_MAX_SESSION_MEMORY_MB, startLeanGrpcServer } from './lean-server.js';
 export type {
   ConnectNodeHandler,

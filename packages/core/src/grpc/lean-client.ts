@@ -30,6 +30,10 @@ export interface LeanClientOptions {
   idleTimeoutMs?: number;
   /** CA certificate (PEM) to trust for `https` addresses. */
   ca?: string | Buffer;
+  /** Client certificate (PEM) presented to servers that require mutual TLS. @default none */
+  cert?: string | Buffer;
+  /** Private key (PEM) of `cert`. @default none */
+  key?: string | Buffer;
   /** Skip certificate verification (tests only). @default false */
   insecureSkipVerify?: boolean;
 }
@@ -131,6 +135,7 @@ class LeanClientImpl implements LeanClient {
       settings: { initialWindowSize: this.#window, enablePush: false },
       maxSessionMemory: options.maxSessionMemoryMb ?? DEFAULT_MAX_SESSION_MEMORY_MB,
       ...(options.ca ? { ca: options.ca } : {}),
+      ...(options.cert && options.key ? { cert: options.cert, key: options.key } : {}),
       ...(options.insecureSkipVerify ? { rejectUnauthorized: false } : {}),
     };
   }

@@ -1,5 +1,5 @@
 import type { ConnectRouter } from '@connectrpc/connect';
-import { startLeanGrpcServer } from './lean-server.js';
+import { type LeanServerTls, startLeanGrpcServer } from './lean-server.js';
 import type { GrpcServer } from './settings.js';
 
 export { DEFAULT_MAX_MESSAGE_BYTES, HTTP2_WINDOW_BYTES } from './settings.js';
@@ -15,8 +15,8 @@ export interface GrpcServerOptions {
   host?: string;
   /** Largest message accepted or sent. @default 256 MiB */
   maxMessageBytes?: number;
-  /** TLS certificate and key (PEM); plaintext h2c when absent. */
-  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** TLS certificate and key (PEM), and any other secure-server option (`grpcServerTls()` gives mutual TLS); plaintext h2c when absent. */
+  tls?: LeanServerTls;
   /** Most concurrent streams per connection. @default 1000 */
   maxConcurrentStreams?: number;
 }
