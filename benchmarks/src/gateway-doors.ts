@@ -13,8 +13,8 @@ import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { createWeftTransport } from '@weft/core/grpc';
 import { JinaSingleDataRequestRPC } from '@weft/proto';
-import { Agent, request } from 'undici';
 import WebSocket from 'ws';
+import { httpDoorClient } from './http-door-client.js';
 import { fmt, type LoadResult, runLoad } from './load.js';
 import { makeDocs, makeRequest } from './payload.js';
 
@@ -85,18 +85,8 @@ const rawReq = makeRequest(32, 512);
 const weftGrpc = grpcSend(ports.grpc);
 
 // 2. HTTP: same JSON body to the plain fastify proxy and to the HTTP door.
-const body = JSON.stringify({ execEndpoint: '/', data: makeDocs(32, 512).toJSON() });
-const agent = new Agent({ connections: 32, pipelining: 1 });
-const httpSend = (port: number) => async () => {
-  const res = await request(`http://127.0.0.1:${port}/post`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
-    dispatcher: agent,
-  });
-  const j = (await res.body.json()) as { data: unknown[] };
-  if (res.statusCode !== 200 || j.data.length !== 32) throw new Error(`HTTP ${res.statusCode}`);
-};
+const http = httpDoorClient();
+const httpSend = http.send;
 
 // 3. WebSocket door: requests spread over `n` connections (many in flight on each).
 async function wsClient(n: number) {
@@ -166,7 +156,7 @@ for (let round = 1; round <= rounds; round++) {
 ws1.close();
 ws4.close();
 weftGrpc.close();
-await agent.close();
+await http.close();
 stop(rawA, rawB, proxy, gw);
 
 // 4. Added latency per deployment in a chain

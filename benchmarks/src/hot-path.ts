@@ -14,12 +14,12 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import { decodeDataRequest, splitDataRequest } from '@weft/core/grpc';
 import { Flow } from '@weft/orchestrator';
 import { DataRequestProtoSchema } from '@weft/proto';
-import { Agent, request } from 'undici';
 import WebSocket from 'ws';
 import { importCompiled } from './compiled.js';
 import { FloorClient, frame } from './h2-floor.js';
+import { httpDoorClient } from './http-door-client.js';
 import { fmt, type LoadResult, runLoad } from './load.js';
-import { makeDocs, makeRequest } from './payload.js';
+import { makeRequest } from './payload.js';
 
 const durationMs = Number(process.env.BENCH_MS ?? 3000);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -45,18 +45,7 @@ const grpcClient = (port: number) => {
 };
 
 // The HTTP door: the JSON body is serialized once; the door parses it and answers JSON.
-const agent = new Agent({ connections: 32, pipelining: 1 });
-const body = JSON.stringify({ execEndpoint: '/', data: makeDocs(32, 512).toJSON() });
-const httpSend = (port: number) => async () => {
-  const res = await request(`http://127.0.0.1:${port}/post`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
-    dispatcher: agent,
-  });
-  const j = (await res.body.json()) as { data: unknown[] };
-  if (res.statusCode !== 200 || j.data.length !== 32) throw new Error(`HTTP ${res.statusCode}`);
-};
+const http = httpDoorClient();
 
 // The WebSocket door, bytes subprotocol: DataRequestProto frames on one connection, many in
 // flight, matched by request id. Only the small head is encoded per request.
@@ -145,7 +134,7 @@ const points: [Key, string, () => Promise<unknown>, number][] = [
   ['floor3', 'floor: 3 hops echo', floor3.send, 32],
   ['seed', 'weft: seed chain (gateway + 2)', weftSeed.send, 32],
   ['ws', 'weft: same Flow, WebSocket door (bytes)', ws.send, 32],
-  ['http', 'weft: same Flow, HTTP door (JSON)', httpSend(doorPort(one, 'http')), 32],
+  ['http', 'weft: same Flow, HTTP door (JSON)', http.send(doorPort(one, 'http')), 32],
   ['floor2c1', 'floor: 2 hops echo', floor2.send, 1],
   ['onec1', 'weft: gateway + 1 no-op (gRPC door)', weftOne.send, 1],
 ];
@@ -161,7 +150,7 @@ for (let round = 1; round <= rounds; round++) {
 }
 rss.stop();
 for (const c of [floor2, floor2d, floor3, weftOne, weftSeed, ws]) c.close();
-await agent.close();
+await http.close();
 await one.close();
 await seed.close();
 

@@ -13,6 +13,7 @@ export type {
   PollingMode,
   TlsFiles,
 } from './options.js';
+export { GATEWAY_LIMIT_FLAGS } from './options.js';
 export { RuntimeStartError } from './runtime-process.js';
 export type { RuntimeState } from './runtime-process.js';
 export { TopologyError } from './topology.js';

@@ -56,6 +56,17 @@ export const LIMIT_KEYS = [
   'bodyLimit',
 ] as const satisfies readonly (keyof FlowLimits)[];
 
+/** The `weft gateway` flag that sets each of {@link FlowLimits} (the exports write them). */
+export const GATEWAY_LIMIT_FLAGS = {
+  headersTimeoutMs: '--headers-timeout-ms',
+  requestTimeoutMs: '--request-timeout-ms',
+  idleTimeoutMs: '--idle-timeout-ms',
+  maxConnections: '--max-connections',
+  maxConcurrentStreams: '--max-concurrent-streams',
+  maxInFlight: '--max-in-flight',
+  bodyLimit: '--body-limit',
+} as const satisfies Record<(typeof LIMIT_KEYS)[number], string>;
+
 /** Options of one deployment: {@link Flow.add}, {@link Deployment} and YAML `executors:` entries. */
 export interface DeploymentOptions {
   /**

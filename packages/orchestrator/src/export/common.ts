@@ -8,6 +8,7 @@ import {
   checkExternalTls,
   type FlowOptions,
   type GatewayProtocol,
+  GATEWAY_LIMIT_FLAGS,
   LIMIT_KEYS,
   type NormalizedDeployment,
 } from '../options.js';
@@ -216,17 +217,6 @@ export function gatewayPorts(options: FlowOptions): { protocol: GatewayProtocol;
   return protocols.map((protocol, i) => ({ protocol, port: 8080 + i }));
 }
 
-/** Limit option → `weft gateway` flag. */
-const LIMIT_FLAGS: Record<(typeof LIMIT_KEYS)[number], string> = {
-  headersTimeoutMs: '--headers-timeout-ms',
-  requestTimeoutMs: '--request-timeout-ms',
-  idleTimeoutMs: '--idle-timeout-ms',
-  maxConnections: '--max-connections',
-  maxConcurrentStreams: '--max-concurrent-streams',
-  maxInFlight: '--max-in-flight',
-  bodyLimit: '--body-limit',
-};
-
 /** @internal A deployment address for the gateway: `grpcs://` when the Flow has internal TLS. */
 export function deploymentAddress(spec: ExportSpec, hostPort: string): string {
   return `${spec.options.internalTls ? 'grpcs' : 'grpc'}://${hostPort}`;
@@ -267,7 +257,7 @@ export function gatewayArgs(
   if (spec.options.auth?.publicHealth === false) args.push('--no-public-health');
   for (const k of LIMIT_KEYS) {
     const v = spec.options.limits?.[k];
-    if (v !== undefined) args.push(LIMIT_FLAGS[k], String(v));
+    if (v !== undefined) args.push(GATEWAY_LIMIT_FLAGS[k], String(v));
   }
   const internal = paths.internalTls;
   if (internal?.ca)

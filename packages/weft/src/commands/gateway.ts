@@ -4,6 +4,7 @@ import { ConfigError, parseAddress } from '@weft/core';
 import { readTokensFile } from '@weft/core/grpc';
 import { type GatewayLimits, type GatewayOptions, type GatewayProtocol, startGateway } from '@weft/gateway';
 import { type Command, Option } from 'commander';
+import { GATEWAY_LIMIT_FLAGS } from '@weft/orchestrator';
 
 /** The parsed flags of `weft gateway`. */
 export interface GatewayFlags {
@@ -66,15 +67,8 @@ function int(flag: string, text: string | undefined, min = 0): number | undefine
   return n;
 }
 
-/** Limit flags and the {@link GatewayLimits} (or `bodyLimit`) each sets. */
-const LIMIT_FLAGS = {
-  headersTimeoutMs: '--headers-timeout-ms',
-  requestTimeoutMs: '--request-timeout-ms',
-  idleTimeoutMs: '--idle-timeout-ms',
-  maxConnections: '--max-connections',
-  maxConcurrentStreams: '--max-concurrent-streams',
-  maxInFlight: '--max-in-flight',
-} as const satisfies Record<keyof GatewayLimits, string>;
+/** Limit flags and the {@link GatewayLimits} each sets (`--body-limit` is read on its own). */
+const { bodyLimit: _bodyLimitFlag, ...LIMIT_FLAGS } = GATEWAY_LIMIT_FLAGS;
 
 /**
  * Turns `weft gateway` flags (Jina's gateway arguments, as the Kubernetes and Compose exports
