@@ -106,9 +106,30 @@ export function guardSession(s: http2.ServerHttp2Session, limits: Required<Gatew
     clearTimeout(first);
     open++;
     stream.once('close', () => open--);
+    stream.once('finish', () => discardRestOfRequest(stream));
   });
   s.setTimeout(limits.idleTimeoutMs, () => {
     if (open === 0) cut();
   });
   s.once('close', () => clearTimeout(first));
+}
+
+/**
+ * Called once the response of `stream` is complete (its writable side finished). If the client is
+ * still sending (e.g. the rest of a message over `bodyLimit`, refused with RESOURCE_EXHAUSTED
+ * before it was read), its data is read and dropped until the client ends the stream.
+ *
+ * Without this, the stream is never destroyed: connect-node reads the request through an async
+ * iterator over node's compat `Http2ServerRequest` and abandons it at the limit; the compat
+ * request then stops reading the stream (backpressure) with data buffered, so the stream never
+ * emits 'end', node never destroys it, and the stream, its request/response objects and the
+ * handler's pending promises stay alive (about 32 KiB per refused message), as does the session:
+ * it does not even close when the client's socket goes away. See docs/reliability.md (case 7).
+ */
+export function discardRestOfRequest(stream: http2.ServerHttp2Stream): void {
+  if (stream.destroyed || stream.readableEnded) return;
+  // The compat layer's 'data' listener would buffer into a request nobody reads: drop it.
+  stream.removeAllListeners('data');
+  stream.on('data', () => {});
+  stream.resume();
 }
