@@ -19,6 +19,20 @@ export interface GatewayLimits {
   maxConcurrentStreams?: number;
   /** Requests in flight in the whole gateway; further ones get RESOURCE_EXHAUSTED / HTTP 429 / WebSocket close 1013 at once. @default 10000 */
   maxInFlight?: number;
+  /**
+   * Requests one HTTP/1.1 keep-alive connection may carry (HTTP door; node's
+   * `server.maxRequestsPerSocket`): the last answer says `connection: close`, so clients reconnect
+   * (and a load balancer can spread them again); a request pipelined past it gets 503. @default 1000
+   */
+  maxRequestsPerConnection?: number;
+  /**
+   * Open WebSocket connections at the WebSocket door, apart from `maxConnections`: an upgrade past
+   * it is accepted and closed at once with 1013 (try again later) and a reason naming this limit.
+   * Long-lived WebSockets hold memory and file descriptors; keeping this below `maxConnections`
+   * leaves connection slots to answer the refused, and file descriptors for the other doors.
+   * @default 5000
+   */
+  maxWebSocketConnections?: number;
 }
 
 /** The defaults of {@link GatewayLimits}. */
@@ -29,6 +43,8 @@ export const DEFAULT_LIMITS: Readonly<Required<GatewayLimits>> = Object.freeze({
   maxConnections: 10_000,
   maxConcurrentStreams: 1000,
   maxInFlight: 10_000,
+  maxRequestsPerConnection: 1000,
+  maxWebSocketConnections: 5000,
 });
 
 /** Fills in defaults and checks every value (a positive integer). */
