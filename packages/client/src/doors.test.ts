@@ -132,7 +132,7 @@ describe.each(PROTOCOLS)('against the real gateway over %s', (protocol) => {
       .post('/', [{ text: 't' }])
       .catch((e: unknown) => e);
     expect(plain).toBeInstanceOf(TlsError);
-    expect((plain as Error).message).toMatch(/expects TLS/);
+    expect((plain as Error).message).toMatch(/speaks TLS .*connect with tls: true/);
   });
 
   it('a deployment that is down: UNAVAILABLE naming it from post, false from isFlowReady', async () => {

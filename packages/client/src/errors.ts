@@ -144,6 +144,50 @@ export interface ErrorContext {
   tls: boolean;
 }
 
+const TLS_SCHEME: Record<string, string> = { grpc: 'grpcs', http: 'https', ws: 'wss' };
+const PLAIN_SCHEME: Record<string, string> = { grpcs: 'grpc', https: 'http', wss: 'ws' };
+
+function splitAddress(address: string): { scheme: string; hostPort: string } {
+  const i = address.indexOf('://');
+  return i < 0
+    ? { scheme: '', hostPort: address }
+    : { scheme: address.slice(0, i), hostPort: address.slice(i + 3) };
+}
+
+/**
+ * A {@link TlsError} for a plaintext client that met a TLS server at `address`; `evidence` says
+ * what showed it (e.g. "it closed this plaintext connection and completes a TLS handshake").
+ */
+export function plaintextToTlsError(address: string, evidence: string, cause?: unknown): TlsError {
+  const { scheme, hostPort } = splitAddress(address);
+  return new TlsError(
+    `${address}: the gateway at ${hostPort} speaks TLS (${evidence}); connect with tls: true or ${TLS_SCHEME[scheme] ?? `${scheme}s`}://${hostPort}`,
+    { cause },
+  );
+}
+
+/** A {@link TlsError} for a TLS client whose handshake got something that is not TLS (`code`). */
+export function tlsToPlaintextError(address: string, code: string, cause?: unknown): TlsError {
+  const { scheme, hostPort } = splitAddress(address);
+  return new TlsError(
+    `${address}: the server at ${hostPort} did not answer TLS (${code}); it may be plaintext: connect with tls: false or ${PLAIN_SCHEME[scheme] ?? scheme}://${hostPort}`,
+    { cause },
+  );
+}
+
+// What TLS fronts other than Node's answer to plaintext HTTP (nginx, Go's net/http).
+const TLS_PORT_ANSWER =
+  /The plain HTTP request was sent to HTTPS port|Client sent an HTTP request to an HTTPS server/i;
+
+/**
+ * The sentence by which a TLS server says it got plaintext HTTP, when an HTTP 400 body holds
+ * one (nginx: "The plain HTTP request was sent to HTTPS port"; Go: "Client sent an HTTP request
+ * to an HTTPS server"), else undefined.
+ */
+export function tlsPortAnswer(status: number, body: string): string | undefined {
+  return status === 400 ? TLS_PORT_ANSWER.exec(body)?.[0] : undefined;
+}
+
 /** A TLS error for a low-level error code, or undefined when the failure is not about TLS. */
 export function tlsErrorOf(err: unknown, ctx: ErrorContext): TlsError | undefined {
   for (const e of causeChain(err)) {
@@ -151,9 +195,10 @@ export function tlsErrorOf(err: unknown, ctx: ErrorContext): TlsError | undefine
     if (!code || !TLS_CODES.has(code)) continue;
     const text = (e as Error).message ?? '';
     if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') {
-      return new TlsError(
-        `${ctx.address}: the gateway does not speak TLS (${code}); connect without TLS (grpc://, http://, ws:// or tls: false)`,
-        { cause: err },
+      return tlsToPlaintextError(
+        ctx.address,
+        `${code === 'ERR_SSL_WRONG_VERSION_NUMBER' ? 'wrong version number' : 'packet length too long'}, ${code}`,
+        err,
       );
     }
     if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
@@ -176,12 +221,35 @@ export function tlsErrorOf(err: unknown, ctx: ErrorContext): TlsError | undefine
   return undefined;
 }
 
+const RESET_CODES = new Set([
+  'ERR_HTTP2_STREAM_ERROR',
+  'ERR_HTTP2_SESSION_ERROR',
+  'ERR_HTTP2_GOAWAY_SESSION',
+  'ERR_HTTP2_INVALID_SESSION',
+  'ERR_HTTP2_STREAM_CANCEL',
+  'ECONNRESET',
+  'EPIPE',
+]);
+
+/**
+ * Whether a failure is a connection dropped or broken before any answer (reset, closed, an HTTP/2
+ * protocol or session error, a cancelled stream): what a TLS server does to a plaintext client.
+ * Not a refused connection (nothing listens) and not a status the server answered.
+ */
+export function isDroppedConnection(err: unknown): boolean {
+  return causeChain(err).some((e) => {
+    const code = errCode(e);
+    return code !== undefined && (RESET_CODES.has(code) || code === 'ERR_HTTP2_ERROR');
+  });
+}
+
 /**
  * Turns anything thrown by a transport into a {@link ClientError}: TLS problems into
  * {@link TlsError}, everything else into {@link TransportError} keeping the connect `Code`.
  */
 export function toClientError(err: unknown, ctx: ErrorContext): ClientError {
-  if (err instanceof ClientError) return err;
+  // Ours already, possibly wrapped by connect (gRPC-web's fetch errors become a ConnectError's cause).
+  for (const e of causeChain(err)) if (e instanceof ClientError) return e;
   const tls = tlsErrorOf(err, ctx);
   if (tls) return tls;
   const ce = ConnectError.from(err);
@@ -205,16 +273,6 @@ export function toClientError(err: unknown, ctx: ErrorContext): ClientError {
     retryable: connectionLost,
   });
 }
-
-const RESET_CODES = new Set([
-  'ERR_HTTP2_STREAM_ERROR',
-  'ERR_HTTP2_SESSION_ERROR',
-  'ERR_HTTP2_GOAWAY_SESSION',
-  'ERR_HTTP2_INVALID_SESSION',
-  'ERR_HTTP2_STREAM_CANCEL',
-  'ECONNRESET',
-  'EPIPE',
-]);
 
 /** Whether a low-level error says the connection or stream was reset by the other side. */
 function isResetByPeer(err: unknown): boolean {

@@ -67,7 +67,7 @@ describe('Client over gRPC with TLS', () => {
     const c = client(`grpcs://127.0.0.1:${plain.port}`);
     const err = await c.post('/', [{ text: 'x' }], { maxAttempts: 3 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TlsError);
-    expect((err as Error).message).toMatch(/does not speak TLS.*grpc:\/\//);
+    expect((err as Error).message).toMatch(/did not answer TLS .*tls: false or grpc:\/\//);
   });
 
   it('plaintext against a TLS gateway says to use TLS', async () => {
@@ -76,7 +76,7 @@ describe('Client over gRPC with TLS', () => {
       .post('/', [{ text: 'x' }], { maxAttempts: 3, initialBackoff: 1000 })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TlsError);
-    expect((err as Error).message).toMatch(/expects TLS: use grpcs:\/\//);
+    expect((err as Error).message).toMatch(/speaks TLS .*connect with tls: true or grpcs:\/\//);
   });
 
   it('without the client certificate a mutual-TLS gateway rejects the handshake', async () => {

@@ -14,7 +14,7 @@ import {
   StatusProto_StatusCode,
 } from '@weft/proto';
 import { Channel } from './channel.js';
-import { ExecutorError } from './errors.js';
+import { ExecutorError, isDroppedConnection } from './errors.js';
 import { expectsTlsError, speaksTls } from './tls-probe.js';
 import type { ResolvedClientOptions } from './options.js';
 import type { CallOptions, ClientTransport, DuplexSession } from './transport.js';
@@ -82,18 +82,21 @@ export function createGrpcClientTransport(o: ResolvedClientOptions): ClientTrans
     signal: AbortSignal.any([c.signal, g.lost.signal]),
     headers: c.headers,
   });
-  // A plaintext client against a TLS gateway only sees its stream cancelled: check whether the
-  // port speaks TLS before reporting a plain transport error.
+  // A plaintext client against a TLS gateway sees no answer, only its stream cancelled (Node's and
+  // OpenSSL's TLS servers close without a word) or an HTTP/2 protocol error (fronts that answer
+  // with a TLS alert or an HTTP/1.1 400): check whether the port speaks TLS before reporting a
+  // plain transport error.
   const diagnose = async (used: Generation, err: unknown, signal: AbortSignal): Promise<unknown> => {
     connectionLost(used, err, signal);
-    if (o.tls || signal.aborted || ConnectError.from(err).code !== Code.Canceled) return err;
+    if (o.tls || signal.aborted) return err;
+    if (ConnectError.from(err).code !== Code.Canceled && !isDroppedConnection(err)) return err;
     return (await speaksTls(o.host, o.port)) ? expectsTlsError(o.address, err) : err;
   };
-  async function* watched(
+  async function* watched<T>(
     used: Generation,
-    responses: AsyncIterable<DataRequestProto>,
+    responses: AsyncIterable<T>,
     signal: AbortSignal,
-  ): AsyncGenerator<DataRequestProto> {
+  ): AsyncGenerator<T> {
     let answered = false;
     try {
       for await (const r of responses) {
@@ -141,7 +144,8 @@ export function createGrpcClientTransport(o: ResolvedClientOptions): ClientTrans
         parameters: { __results__: {}, ...(extra.parameters ?? {}) } as JsonObject,
         document: doc.toProto(),
       };
-      for await (const res of gen.docs.stream_doc(req, opts(call, gen))) {
+      const used = gen;
+      for await (const res of watched(used, used.docs.stream_doc(req, opts(call, used)), call.signal)) {
         if (res.header?.status?.code === StatusProto_StatusCode.ERROR) {
           throw new ExecutorError(
             create(DataRequestProtoSchema, {

@@ -12,7 +12,7 @@ import {
   JinaSingleDocumentRequestRPC,
   StatusProto_StatusCode,
 } from '@weft/proto';
-import { ExecutorError } from './errors.js';
+import { ExecutorError, plaintextToTlsError, tlsPortAnswer } from './errors.js';
 import type { ResolvedClientOptions } from './options.js';
 import type { CallOptions, ClientTransport } from './transport.js';
 
@@ -23,7 +23,7 @@ const MAX_BYTES = 256 * 1024 * 1024;
  * A connect HTTP client over `fetch` that sends the request body as one buffer: browsers cannot
  * stream request bodies over HTTP/1.1, and gRPC-web requests are a single message anyway.
  */
-function bufferedFetchClient(fetchImpl: typeof fetch): UniversalClientFn {
+function bufferedFetchClient(fetchImpl: typeof fetch, address: string): UniversalClientFn {
   return async (req) => {
     let body: Uint8Array | undefined;
     if (req.body !== undefined) {
@@ -47,6 +47,17 @@ function bufferedFetchClient(fetchImpl: typeof fetch): UniversalClientFn {
       signal: req.signal,
       redirect: 'error',
     });
+    if (res.status === 400 && !res.headers.get('content-type')?.startsWith('application/grpc-web')) {
+      // A TLS front (nginx, Go) that got our plaintext request says so in a 400 page.
+      const tlsPort = tlsPortAnswer(
+        400,
+        await res
+          .clone()
+          .text()
+          .catch(() => ''),
+      );
+      if (tlsPort) throw plaintextToTlsError(address, `it answered HTTP 400 "${tlsPort}"`);
+    }
     return universalClientResponseFromFetch(res);
   };
 }
@@ -59,7 +70,7 @@ function bufferedFetchClient(fetchImpl: typeof fetch): UniversalClientFn {
  */
 export function createGrpcWebTransport(o: ResolvedClientOptions, fetchImpl: typeof fetch): ClientTransport {
   const transport = createTransport({
-    httpClient: bufferedFetchClient(fetchImpl),
+    httpClient: bufferedFetchClient(fetchImpl, o.address),
     baseUrl: `${o.tls ? 'https' : 'http'}://${o.hostPort}`,
     useBinaryFormat: true,
     interceptors: [],

@@ -2,7 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import { Code } from '@connectrpc/connect';
 import { Document } from '@weft/docarray';
 import { type DataRequestProto, StatusProtoSchema } from '@weft/proto';
-import { TransportError } from './errors.js';
+import { plaintextToTlsError, TransportError, tlsPortAnswer } from './errors.js';
 import type { ResolvedClientOptions } from './options.js';
 import { requestToJson, responseFromJson } from './request-json.js';
 import type { CallOptions, ClientTransport } from './transport.js';
@@ -75,6 +75,9 @@ export function codeOfHttpStatus(status: number): Code {
 
 async function failure(address: string, what: string, res: { status: number; text(): Promise<string> }) {
   const text = await res.text().catch(() => '');
+  // A TLS front (nginx, Go) that got our plaintext request says so in a 400 page.
+  const tlsPort = tlsPortAnswer(res.status, text);
+  if (tlsPort) return plaintextToTlsError(address, `it answered HTTP 400 "${tlsPort}"`);
   let detail = text.slice(0, 500);
   try {
     const body = JSON.parse(text) as { detail?: unknown; message?: unknown };

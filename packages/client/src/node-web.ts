@@ -1,5 +1,5 @@
 import { Code } from '@connectrpc/connect';
-import { Agent, fetch as undiciFetch, WebSocket as UndiciWebSocket } from 'undici';
+import { fetch as undiciFetch, Pool, WebSocket as UndiciWebSocket } from 'undici';
 import { TransportError, tlsErrorOf } from './errors.js';
 import { createGrpcWebTransport } from './grpc-web-transport.js';
 import { createHttpTransport, type FetchLike } from './http-transport.js';
@@ -19,8 +19,17 @@ function tlsConnectOptions(o: ResolvedClientOptions) {
   };
 }
 
-function agentFor(o: ResolvedClientOptions): Agent {
-  return new Agent({ keepAliveTimeout: 30_000, connect: o.tls ? tlsConnectOptions(o) : {} });
+/**
+ * The connection pool to the gateway. A `Pool` for its one origin rather than an `Agent`: once a
+ * server closes a keep-alive connection (e.g. the gateway's `limits.maxRequestsPerConnection`),
+ * undici 7.10+ Agents stop reusing connections, one connection per request from then on
+ * (nodejs/undici#5022); a Pool keeps reusing them.
+ */
+function agentFor(o: ResolvedClientOptions): Pool {
+  return new Pool(`${o.tls ? 'https' : 'http'}://${o.hostPort}`, {
+    keepAliveTimeout: 30_000,
+    connect: o.tls ? tlsConnectOptions(o) : {},
+  });
 }
 
 /** Turns a low-level network failure into a TLS or a retryable UNAVAILABLE error. */

@@ -1,5 +1,5 @@
 import * as tls from 'node:tls';
-import { type ErrorContext, TlsError, tlsErrorOf } from './errors.js';
+import { type ErrorContext, plaintextToTlsError, type TlsError, tlsErrorOf } from './errors.js';
 
 /**
  * Whether `host:port` completes a TLS handshake (certificate not checked). Used after a
@@ -26,12 +26,12 @@ export function speaksTls(host: string, port: number, timeoutMs = 1000): Promise
   });
 }
 
-/** A {@link TlsError} saying that the gateway at `address` expects TLS. */
+/** A {@link TlsError} saying that the gateway at `address`, which refused a plaintext connection, speaks TLS. */
 export function expectsTlsError(address: string, cause: unknown): TlsError {
-  const scheme = address.split('://')[0];
-  return new TlsError(
-    `${address}: the gateway closed a plaintext connection and answers TLS; it expects TLS: use ${scheme}s:// or tls: true`,
-    { cause },
+  return plaintextToTlsError(
+    address,
+    'it refused this plaintext connection and completes a TLS handshake',
+    cause,
   );
 }
 

@@ -47,7 +47,7 @@ describe('HTTP and WebSocket over TLS', () => {
       .post('/', [{ text: 'x' }])
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TlsError);
-    expect((err as Error).message).toMatch(/expects TLS: use wss:\/\//);
+    expect((err as Error).message).toMatch(/speaks TLS .*connect with tls: true or wss:\/\//);
   });
 
   it('http: plaintext against a TLS gateway says to use https', async () => {
@@ -55,7 +55,7 @@ describe('HTTP and WebSocket over TLS', () => {
       .post('/', [{ text: 'x' }])
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TlsError);
-    expect((err as Error).message).toMatch(/expects TLS: use https:\/\//);
+    expect((err as Error).message).toMatch(/speaks TLS .*connect with tls: true or https:\/\//);
   });
 
   it('http: TLS against a plaintext gateway says to connect without TLS', async () => {
@@ -63,6 +63,6 @@ describe('HTTP and WebSocket over TLS', () => {
       .post('/', [{ text: 'x' }])
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TlsError);
-    expect((err as Error).message).toMatch(/does not speak TLS/);
+    expect((err as Error).message).toMatch(/did not answer TLS .*it may be plaintext/);
   });
 });

@@ -81,6 +81,7 @@ export function createFastify(options: WebDoorOptions): FastifyInstance {
         ? https.createServer({ ...serverOptions, ...serverTlsOptions(tls, limits.headersTimeoutMs) }, handler)
         : http.createServer(serverOptions, handler);
       server.maxConnections = limits.maxConnections;
+      capRequestsPerConnection(server, limits.maxRequestsPerConnection);
       return server;
     },
   } as const;
@@ -117,6 +118,21 @@ export function createFastify(options: WebDoorOptions): FastifyInstance {
 }
 
 const drainers = new WeakMap<FastifyInstance, () => void>();
+
+/**
+ * At most `max` requests per keep-alive connection: node marks the last answer `connection: close`
+ * (`maxRequestsPerSocket`, 503 for requests pipelined past it) but leaves the socket open until the
+ * keep-alive timeout; here it is closed once that answer is written.
+ */
+function capRequestsPerConnection(server: http.Server, max: number): void {
+  server.maxRequestsPerSocket = max;
+  const served = new WeakMap<object, number>();
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const n = (served.get(req.socket) ?? 0) + 1;
+    served.set(req.socket, n);
+    if (n >= max) res.once('finish', () => req.socket.destroySoon());
+  });
+}
 
 /** Starts listening and returns the door. */
 export async function listen(app: FastifyInstance, options: WebDoorOptions): Promise<WebDoor> {

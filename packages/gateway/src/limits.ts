@@ -19,6 +19,20 @@ export interface GatewayLimits {
   maxConcurrentStreams?: number;
   /** Requests in flight in the whole gateway; further ones get RESOURCE_EXHAUSTED / HTTP 429 / WebSocket close 1013 at once. @default 10000 */
   maxInFlight?: number;
+  /**
+   * Requests one HTTP/1.1 keep-alive connection may carry (HTTP door; node's
+   * `server.maxRequestsPerSocket`): the last answer says `connection: close`, so clients reconnect
+   * (and a load balancer can spread them again); a request pipelined past it gets 503. @default 1000
+   */
+  maxRequestsPerConnection?: number;
+  /**
+   * Open WebSocket connections at the WebSocket door, apart from `maxConnections`: an upgrade past
+   * it is accepted and closed at once with 1013 (try again later) and a reason naming this limit.
+   * Long-lived WebSockets hold memory and file descriptors; keeping this below `maxConnections`
+   * leaves connection slots to answer the refused, and file descriptors for the other doors.
+   * @default 5000
+   */
+  maxWebSocketConnections?: number;
 }
 
 /** The defaults of {@link GatewayLimits}. */
@@ -29,6 +43,8 @@ export const DEFAULT_LIMITS: Readonly<Required<GatewayLimits>> = Object.freeze({
   maxConnections: 10_000,
   maxConcurrentStreams: 1000,
   maxInFlight: 10_000,
+  maxRequestsPerConnection: 1000,
+  maxWebSocketConnections: 5000,
 });
 
 /** Fills in defaults and checks every value (a positive integer). */
@@ -106,9 +122,30 @@ export function guardSession(s: http2.ServerHttp2Session, limits: Required<Gatew
     clearTimeout(first);
     open++;
     stream.once('close', () => open--);
+    stream.once('finish', () => discardRestOfRequest(stream));
   });
   s.setTimeout(limits.idleTimeoutMs, () => {
     if (open === 0) cut();
   });
   s.once('close', () => clearTimeout(first));
+}
+
+/**
+ * Called once the response of `stream` is complete (its writable side finished). If the client is
+ * still sending (e.g. the rest of a message over `bodyLimit`, refused with RESOURCE_EXHAUSTED
+ * before it was read), its data is read and dropped until the client ends the stream.
+ *
+ * Without this, the stream is never destroyed: connect-node reads the request through an async
+ * iterator over node's compat `Http2ServerRequest` and abandons it at the limit; the compat
+ * request then stops reading the stream (backpressure) with data buffered, so the stream never
+ * emits 'end', node never destroys it, and the stream, its request/response objects and the
+ * handler's pending promises stay alive (about 32 KiB per refused message), as does the session:
+ * it does not even close when the client's socket goes away. See docs/reliability.md (case 7).
+ */
+export function discardRestOfRequest(stream: http2.ServerHttp2Stream): void {
+  if (stream.destroyed || stream.readableEnded) return;
+  // The compat layer's 'data' listener would buffer into a request nobody reads: drop it.
+  stream.removeAllListeners('data');
+  stream.on('data', () => {});
+  stream.resume();
 }

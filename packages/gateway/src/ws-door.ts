@@ -22,7 +22,7 @@ export const WS_CLOSE = {
   goingAway: 1001,
   /** Missing or invalid credentials (auth). */
   policyViolation: 1008,
-  /** The gateway has limits.maxInFlight requests in flight: reconnect later. */
+  /** The gateway has limits.maxInFlight requests in flight, or limits.maxWebSocketConnections open: reconnect later. */
   tryAgainLater: 1013,
 } as const;
 
@@ -59,7 +59,22 @@ export async function startWebSocketDoor(options: WebDoorOptions): Promise<WebDo
   let total = 0;
   let draining = false;
   let idle: (() => void) | undefined;
+  // Open WebSockets, capped by limits.maxWebSocketConnections apart from the door's maxConnections.
+  let open = 0;
+  const maxOpen = options.limits.maxWebSocketConnections;
   app.get('/', { websocket: true }, (socket: WebSocket, upgrade: FastifyRequest) => {
+    if (open >= maxOpen) {
+      socket.on('error', () => {});
+      socket.close(
+        WS_CLOSE.tryAgainLater,
+        `the gateway has ${maxOpen} WebSockets open (limits.maxWebSocketConnections); retry later`,
+      );
+      // Do not wait 30 s for a flooding client's closing handshake: its slot is needed.
+      setTimeout(() => socket.terminate(), 1000).unref();
+      return;
+    }
+    open++;
+    socket.once('close', () => open--);
     const binary = socket.protocol === 'bytes';
     const ac = new AbortController();
     // Every request in flight on this connection listens to the one signal.

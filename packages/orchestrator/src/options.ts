@@ -53,6 +53,8 @@ export const LIMIT_KEYS = [
   'maxConnections',
   'maxConcurrentStreams',
   'maxInFlight',
+  'maxRequestsPerConnection',
+  'maxWebSocketConnections',
   'bodyLimit',
 ] as const satisfies readonly (keyof FlowLimits)[];
 
@@ -64,6 +66,8 @@ export const GATEWAY_LIMIT_FLAGS = {
   maxConnections: '--max-connections',
   maxConcurrentStreams: '--max-concurrent-streams',
   maxInFlight: '--max-in-flight',
+  maxRequestsPerConnection: '--max-requests-per-connection',
+  maxWebSocketConnections: '--max-web-socket-connections',
   bodyLimit: '--body-limit',
 } as const satisfies Record<(typeof LIMIT_KEYS)[number], string>;
 

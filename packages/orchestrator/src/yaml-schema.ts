@@ -98,6 +98,8 @@ const limits = z.strictObject({
   max_connections: positiveInt.optional(),
   max_concurrent_streams: positiveInt.optional(),
   max_in_flight: positiveInt.optional(),
+  max_requests_per_connection: positiveInt.optional(),
+  max_web_socket_connections: positiveInt.optional(),
   body_limit: positiveInt.optional(),
 });
 

@@ -172,6 +172,8 @@ const LIMITS_YAML: Record<string, keyof FlowLimits> = {
   max_connections: 'maxConnections',
   max_concurrent_streams: 'maxConcurrentStreams',
   max_in_flight: 'maxInFlight',
+  max_requests_per_connection: 'maxRequestsPerConnection',
+  max_web_socket_connections: 'maxWebSocketConnections',
   body_limit: 'bodyLimit',
 };
 

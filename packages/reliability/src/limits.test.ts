@@ -3,12 +3,14 @@
 import * as http2 from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { Code } from '@connectrpc/connect';
+import { Client, TransportError } from '@weft/client';
 import { serveExecutor, type Worker } from '@weft/executor-runtime';
 import { DEFAULT_LIMITS, type Gateway, type GatewayLimits, startGateway } from '@weft/gateway';
 import pino from 'pino';
 import { fetch } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { FaultProxy } from './fault-proxy.js';
 import { viaGrpc, viaHttp, viaWebSocket } from './test-fixtures/doors.js';
 import { Sleeper } from './test-fixtures/executors.js';
 import { sleep } from './test-fixtures/processes.js';
@@ -67,6 +69,8 @@ describe('gateway limits', () => {
       maxConnections: 10_000,
       maxConcurrentStreams: 1000,
       maxInFlight: 10_000,
+      maxRequestsPerConnection: 1000,
+      maxWebSocketConnections: 5000,
     });
   });
 
@@ -199,4 +203,115 @@ describe('gateway limits', () => {
     expect(await viaHttp(gw.ports.http!, { timeoutMs: 5000 })).toMatchObject({ ok: true });
     console.log(`[limits] past maxInFlight=8: refused within ${refusedMs.toFixed(0)} ms at every door`);
   }, 30_000);
+
+  it('HTTP keep-alive: a connection carries maxRequestsPerConnection requests, the last says connection: close and the gateway closes it; clients reconnect', async () => {
+    const gw = await gateway({ maxRequestsPerConnection: 3 });
+    // One raw connection, one request after the other (GET / answers `{}`).
+    const t0 = performance.now();
+    const exchange = await new Promise<{ answers: string[]; closedAfterMs: number }>((resolve) => {
+      const s = connect(gw.ports.http!, '127.0.0.1');
+      sockets.add(s);
+      let buf = '';
+      let sent = 0;
+      const send = () => {
+        sent++;
+        s.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      };
+      s.on('error', () => {});
+      s.once('connect', send);
+      s.on('data', (d) => {
+        buf += d;
+        const answered = buf.split('HTTP/1.1 ').length - 1;
+        if (answered === sent && buf.endsWith('{}') && sent < 5) send();
+      });
+      s.once('close', () =>
+        resolve({
+          answers: buf
+            .split('HTTP/1.1 ')
+            .slice(1)
+            .map((a) => `${a.slice(0, 3)} ${/^connection: (.*)$/im.exec(a)?.[1]}`),
+          closedAfterMs: performance.now() - t0,
+        }),
+      );
+    });
+    // Through a counting proxy: 10 requests of @weft/client, one after the other, need ceil(10 / 3)
+    // connections (the client keeps reusing connections after one was closed).
+    const proxy = await FaultProxy.start({ port: gw.ports.http! });
+    const client = new Client({ port: proxy.port, protocol: 'http' });
+    let texts: string[];
+    try {
+      const docs = Array.from({ length: 10 }, (_, i) => ({ text: `k${i}` }));
+      texts = (await client.post('/', docs, { requestSize: 1, prefetch: 1, parameters: { sleepMs: 1 } }))
+        .texts;
+    } finally {
+      client.close();
+      await proxy.close();
+    }
+    console.log(
+      `[limits] maxRequestsPerConnection 3: answers on one connection ${JSON.stringify(exchange.answers)}, closed after ${exchange.closedAfterMs.toFixed(0)} ms; 10 requests of @weft/client used ${proxy.stats.accepted} connections`,
+    );
+    expect(exchange.answers).toEqual(['200 keep-alive', '200 keep-alive', '200 close']);
+    expect(exchange.closedAfterMs).toBeLessThan(2000); // node alone would wait for the keep-alive timeout (72 s)
+    expect(texts).toEqual(Array.from({ length: 10 }, (_, i) => `k${i}`));
+    expect(proxy.stats.accepted).toBe(4);
+  });
+
+  it('WebSocket: past maxWebSocketConnections an upgrade is closed at once with 1013 naming the limit; open ones keep working; a freed slot is taken again', async () => {
+    const gw = await gateway({ maxWebSocketConnections: 5, maxConnections: 20 });
+    const port = gw.ports.websocket!;
+    const held = await Promise.all(
+      Array.from(
+        { length: 5 },
+        () =>
+          new Promise<WebSocket>((resolve, reject) => {
+            const ws = new WebSocket(`ws://127.0.0.1:${port}/`, 'json');
+            ws.on('error', reject);
+            ws.once('open', () => resolve(ws));
+          }),
+      ),
+    );
+    const t0 = performance.now();
+    const refused = await Promise.all(
+      Array.from({ length: 10 }, () => viaWebSocket(port, { timeoutMs: 5000 })),
+    );
+    const refusedMs = performance.now() - t0;
+    // A flooding client that never answers the closing handshake loses its connection after 1 s.
+    const silent = await slow(
+      port,
+      'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: json\r\n\r\n',
+    );
+    // The Weft client reports it as a retryable UNAVAILABLE that names the limit.
+    const client = new Client({ port, protocol: 'websocket' });
+    const clientErr = await client.post('/', [{ text: 'x' }]).catch((e: unknown) => e);
+    client.close();
+    // The open ones still answer.
+    const answers = await Promise.all(
+      held.map(
+        (ws) =>
+          new Promise<string>((resolve) => {
+            ws.once('message', (m) => resolve(JSON.parse(String(m)).data[0].text));
+            ws.send(JSON.stringify({ data: [{ text: 'held' }], parameters: { sleepMs: 1 } }));
+          }),
+      ),
+    );
+    held[0]!.close(1000);
+    await sleep(200);
+    const again = await viaWebSocket(port, { timeoutMs: 5000 });
+    for (const ws of held) ws.close(1000);
+    console.log(
+      `[limits] maxWebSocketConnections 5: 10 more upgrades closed ${JSON.stringify([...new Set(refused.map((r) => (r.ok ? 'ok' : r.wsClose)))])} within ${refusedMs.toFixed(0)} ms ("${refused[0]!.ok ? '' : refused[0]!.message}"), a silent one cut after ${silent.closedAfterMs.toFixed(0)} ms; client: ${(clientErr as Error).message}`,
+    );
+    for (const r of refused) {
+      expect(r).toMatchObject({ ok: false, wsClose: 1013, message: /limits\.maxWebSocketConnections/ });
+    }
+    expect(refusedMs).toBeLessThan(2000);
+    expect(silent.closedAfterMs).toBeGreaterThanOrEqual(900);
+    expect(silent.closedAfterMs).toBeLessThan(3000);
+    expect(clientErr).toBeInstanceOf(TransportError);
+    expect(clientErr).toMatchObject({ code: Code.Unavailable, retryable: true });
+    expect((clientErr as Error).message).toMatch(/1013.*limits\.maxWebSocketConnections/);
+    expect(answers).toEqual(Array(5).fill('held'));
+    expect(again).toMatchObject({ ok: true });
+  });
 });

@@ -1,28 +1,42 @@
 // Case 10 (TLS): mutual TLS at every door; wrong CA, expired certificates and missing client
-// certificates are refused in the handshake with an error that says why (never retried into work).
+// certificates are refused in the handshake with an error that says why (never retried into work);
+// plaintext against a TLS door and TLS against a plaintext one get a TlsError from @weft/client that
+// says what to use instead, over every protocol, without a retry.
 import * as http2 from 'node:http2';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { toBinary } from '@bufbuild/protobuf';
 import { createDataRequest } from '@weft/core';
+import { Client, TlsError } from '@weft/client';
 import { DocumentArray } from '@weft/docarray';
-import { serveExecutor, type Worker } from '@weft/executor-runtime';
+import { Executor, requests, serveExecutor, type Worker } from '@weft/executor-runtime';
 import { type Gateway, startGateway } from '@weft/gateway';
 import { DataRequestProtoSchema } from '@weft/proto';
 import pino from 'pino';
 import { Agent, fetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { FaultProxy } from './fault-proxy.js';
 import { makePki, type TestPki } from './test-fixtures/certs.js';
 import { viaGrpc, viaHttp, viaWebSocket } from './test-fixtures/doors.js';
-import { Tagger } from './test-fixtures/executors.js';
+
+/** Requests the executor ran: none may come from a refused client. */
+let served = 0;
+class CountingTagger extends Executor {
+  @requests()
+  tag(docs: DocumentArray) {
+    served++;
+    for (const d of docs) d.text += ';';
+  }
+}
 
 let pki: TestPki;
 let worker: Worker;
 let gw: Gateway;
 let expired: Gateway;
+let plain: Gateway;
 beforeAll(async () => {
   pki = makePki();
-  worker = await serveExecutor({ uses: Tagger, name: 't' });
+  worker = await serveExecutor({ uses: CountingTagger, name: 't' });
   const common = {
     graph: { 'start-gateway': ['t'], t: ['end-gateway'] },
     addresses: { t: [`127.0.0.1:${worker.port}`] },
@@ -31,10 +45,12 @@ beforeAll(async () => {
   };
   gw = await startGateway({ ...common, tls: { ...pki.server, caFile: pki.caFile } });
   expired = await startGateway({ ...common, tls: pki.expiredServer });
+  plain = await startGateway(common);
 }, 60_000);
 afterAll(async () => {
   await gw?.close(1000);
   await expired?.close(1000);
+  await plain?.close(1000);
   await worker?.close(1000);
   pki?.cleanup();
 });
@@ -213,8 +229,58 @@ describe('case 10: TLS and mutual TLS at every door', () => {
     }
   });
 
-  // Refused, but the client's error does not say "this port speaks TLS" (open gap in docs/reliability.md).
-  it('plaintext against a TLS door is refused and reaches no executor', async () => {
+  it('plaintext against a TLS door: @weft/client fails at once, not retried, with a TlsError saying to use TLS (every protocol)', async () => {
+    const seen: Record<string, string> = {};
+    for (const protocol of ['grpc', 'http', 'websocket', 'grpc-web'] as const) {
+      const door = protocol === 'grpc-web' ? 'http' : protocol;
+      // Through a counting proxy: the attempt and the client's one TLS probe, no retry.
+      const proxy = await FaultProxy.start({ port: gw.ports[door]! });
+      const c = new Client({ port: proxy.port, protocol });
+      const t0 = performance.now();
+      const err = await c
+        .post('/', DocumentArray.empty(1), { maxAttempts: 3, initialBackoff: 3000, timeoutMs: 10_000 })
+        .catch((e: unknown) => e);
+      const ms = performance.now() - t0;
+      c.close();
+      await proxy.close();
+      seen[protocol] = `${(err as Error).message} (${ms.toFixed(0)} ms, ${proxy.stats.accepted} connections)`;
+      const tlsScheme = { grpc: 'grpcs', http: 'https', websocket: 'wss', 'grpc-web': 'https' }[protocol];
+      expect(err).toBeInstanceOf(TlsError);
+      expect((err as TlsError).retryable).toBe(false);
+      expect((err as Error).message).toBe(
+        `${c.address}: the gateway at 127.0.0.1:${proxy.port} speaks TLS (it refused this plaintext connection and completes a TLS handshake); connect with tls: true or ${tlsScheme}://127.0.0.1:${proxy.port}`,
+      );
+      expect(proxy.stats.accepted).toBeLessThanOrEqual(2);
+      expect(ms).toBeLessThan(1500); // a retry would wait ≥ 1.5 s first
+    }
+    console.log(`[case 10] plaintext against TLS: ${JSON.stringify(seen)}`);
+  });
+
+  it('TLS against a plaintext door: @weft/client fails at once with a TlsError saying the port may be plaintext (every protocol)', async () => {
+    const seen: Record<string, string> = {};
+    for (const protocol of ['grpc', 'http', 'websocket', 'grpc-web'] as const) {
+      const door = protocol === 'grpc-web' ? 'http' : protocol;
+      const port = plain.ports[door]!;
+      const c = new Client({ port, protocol, tls: { ca: pki.ca } });
+      const err = await c
+        .post('/', DocumentArray.empty(1), { maxAttempts: 3, initialBackoff: 3000, timeoutMs: 10_000 })
+        .catch((e: unknown) => e);
+      c.close();
+      seen[protocol] = (err as Error).message;
+      const plainScheme = { grpc: 'grpc', http: 'http', websocket: 'ws', 'grpc-web': 'http' }[protocol];
+      expect(err).toBeInstanceOf(TlsError);
+      expect((err as TlsError).retryable).toBe(false);
+      expect((err as Error).message).toMatch(
+        new RegExp(
+          `^${c.address}: the server at 127\\.0\\.0\\.1:${port} did not answer TLS \\((wrong version number|packet length too long), ERR_SSL_\\w+\\); it may be plaintext: connect with tls: false or ${plainScheme}://127\\.0\\.0\\.1:${port}$`,
+        ),
+      );
+    }
+    console.log(`[case 10] TLS against plaintext: ${JSON.stringify(seen)}`);
+  });
+
+  it('plaintext against a TLS door reaches no executor', async () => {
+    const before = served;
     const grpc = await viaGrpc(gw.ports.grpc!, { timeoutMs: 5000 });
     const http = await viaHttp(gw.ports.http!, { timeoutMs: 5000 }).catch((e: Error) => ({
       ok: false,
@@ -224,9 +290,7 @@ describe('case 10: TLS and mutual TLS at every door', () => {
       ok: false,
       message: e.message,
     }));
-    console.log(
-      `[case 10] plaintext against TLS: gRPC ${JSON.stringify(grpc)}, HTTP ${JSON.stringify(http)}, WebSocket ${JSON.stringify(ws)}`,
-    );
     for (const o of [grpc, http, ws]) expect(o.ok).toBe(false);
+    expect(served).toBe(before);
   });
 });

@@ -28,6 +28,8 @@ export interface GatewayFlags {
   maxConnections?: string;
   maxConcurrentStreams?: string;
   maxInFlight?: string;
+  maxRequestsPerConnection?: string;
+  maxWebSocketConnections?: string;
   bodyLimit?: string;
   deploymentsSslCafile?: string;
   deploymentsSslCertfile?: string;
@@ -264,6 +266,14 @@ export function registerGatewayCommand(program: Command): void {
     .option(
       '--max-in-flight <n>',
       'requests in flight in the gateway; more get RESOURCE_EXHAUSTED/429 (default 10000)',
+    )
+    .option(
+      '--max-requests-per-connection <n>',
+      'requests per HTTP/1.1 keep-alive connection before the gateway closes it (default 1000)',
+    )
+    .option(
+      '--max-web-socket-connections <n>',
+      'open WebSockets; further upgrades are closed with 1013 (default 5000)',
     )
     .option('--body-limit <bytes>', 'largest gRPC message, HTTP body or WebSocket frame (default 104857600)')
     .option('--deployments-ssl-cafile <file>', 'verify grpcs:// deployments against this CA (PEM)')
