@@ -6,14 +6,12 @@ import pino, { type Logger } from 'pino';
 import type { GraphDescription } from './graph.js';
 import { grpcDoorHandlers } from './grpc-door.js';
 import { startGrpcListener } from './grpc-listener.js';
-import { startHttpDoor } from './http-door.js';
 import { createAccessCheck, type GatewayAuth, type ServerTls } from './access.js';
 import { checkOneTls, type InternalTls, internalPoolTls } from './internal-tls.js';
 import { type GatewayLimits, normalizeLimits } from './limits.js';
 import { GatewayMetrics, startMonitoring } from './metrics.js';
 import type { PoolOptions } from './pool.js';
 import { type DeploymentOptions, Topology } from './topology.js';
-import { startWebSocketDoor } from './ws-door.js';
 
 /** A protocol the gateway can serve. */
 export type GatewayProtocol = 'grpc' | 'http' | 'websocket';
@@ -192,6 +190,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           ...grpcDoorHandlers(topology, { prefetch: options.prefetch, status: () => status, metrics }),
         });
       } else if (protocol === 'http') {
+        // The HTTP and WebSocket doors (fastify and its plugins) load only when served: ~10 MB less
+        // in a gateway with the gRPC door alone.
+        const { startHttpDoor } = await import('./http-door.js');
         door = await startHttpDoor({
           ...common,
           port,
@@ -201,6 +202,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           noCrudEndpoints: options.noCrudEndpoints ?? false,
         });
       } else {
+        const { startWebSocketDoor } = await import('./ws-door.js');
         door = await startWebSocketDoor({ ...common, port });
       }
       started.push(door);

@@ -13,7 +13,7 @@ export type { CallObserver, PoolOptions, PoolTls, SendOptions } from './pool.js'
 export { reduceDocs, reduceRequests } from './reduce.js';
 export { Topology } from './topology.js';
 export type { DeploymentOptions, TopologyOptions } from './topology.js';
-export { WS_CLOSE } from './ws-door.js';
+export { WS_CLOSE } from './ws-close.js';
 export { DEFAULT_LIMITS, OverloadedError } from './limits.js';
 export type { GatewayLimits } from './limits.js';
 export type { AccessDoor, GatewayAuth } from './access.js';

@@ -202,10 +202,14 @@ class LeanClientImpl implements LeanClient {
         'grpc-accept-encoding': 'identity',
       };
       if (timeoutMs !== undefined) headers['grpc-timeout'] = formatGrpcTimeout(timeoutMs);
-      if (options.headers !== undefined) {
-        new Headers(options.headers).forEach((v, k) => {
+      const extra = options.headers;
+      if (extra instanceof Headers) {
+        extra.forEach((v, k) => {
           headers[k] = v;
         });
+      } else if (extra !== undefined) {
+        // A plain record (the common case: no per-call Headers object, whose construction costs).
+        for (const k in extra) headers[k.toLowerCase()] = extra[k]!;
       }
       let stream: http2.ClientHttp2Stream;
       let session: http2.ClientHttp2Session;
