@@ -4,8 +4,9 @@
 // in the machine's load hits floor and Weft alike; each ratio is the median of its rounds.
 //  - gateway + 1 no-op executor (gRPC door) / floor two hops, at concurrency 32 and 1 (p50)
 //  - seed chain (gateway + 2 executors) / floor three hops, at concurrency 32
-//  - HTTP door (JSON) and WebSocket door (bytes subprotocol) / gRPC door, same Flow
-//  - peak RSS of the gateway and the executor during the Weft points
+//  - HTTP door (JSON) and WebSocket door (bytes subprotocol) / gRPC door, on a second Flow that
+//    serves all three doors
+//  - peak RSS of every gateway and executor during its Flow's points
 // Run: npx tsx benchmarks/src/hot-path.ts   (BENCH_MS per point, BENCH_ROUNDS rounds)
 import { type ChildProcess, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -113,28 +114,32 @@ const floor3 = grpcClient(
 // Executors as deployed: compiled to JavaScript (see compiled.ts).
 const { NoOp } = await importCompiled<typeof import('./noop-executor.js')>('noop-executor');
 const { FooExec, BarExec } = await importCompiled<typeof import('./executors.js')>('executors');
-const one = new Flow({ protocol: ['grpc', 'http', 'websocket'] }).add({ uses: NoOp });
+const one = new Flow().add({ uses: NoOp });
 await one.start();
+const doors = new Flow({ protocol: ['grpc', 'http', 'websocket'] }).add({ uses: NoOp });
+await doors.start();
 const seed = new Flow().add({ uses: FooExec }).add({ uses: BarExec });
 await seed.start();
 const doorPort = (f: Flow, p: string) => f.doors.find((d) => d.protocol === p)!.port;
-const weftOne = grpcClient(doorPort(one, 'grpc'));
+const weftOne = grpcClient(one.port!);
+const doorsGrpc = grpcClient(doorPort(doors, 'grpc'));
 const weftSeed = grpcClient(seed.port!);
-const ws = await wsBytes(doorPort(one, 'websocket'));
+const ws = await wsBytes(doorPort(doors, 'websocket'));
 const pids = (f: Flow, prefix: string) =>
   Object.fromEntries(f.describe().map((r) => [`${prefix} ${r.kind} ${r.name}`, r.pid]));
 const rss = new RssWatch();
-rss.start({ ...pids(one, 'no-op flow:'), ...pids(seed, 'seed flow:') });
+rss.start({ ...pids(one, 'no-op:'), ...pids(doors, '3 doors:'), ...pids(seed, 'seed:') });
 
-type Key = 'floor2' | 'floor2d' | 'floor3' | 'one' | 'seed' | 'http' | 'ws' | 'floor2c1' | 'onec1';
+type Key = 'floor2' | 'floor2d' | 'floor3' | 'one' | 'seed' | 'doors' | 'http' | 'ws' | 'floor2c1' | 'onec1';
 const points: [Key, string, () => Promise<unknown>, number][] = [
   ['floor2', 'floor: 2 hops echo', floor2.send, 32],
   ['one', 'weft: gateway + 1 no-op (gRPC door)', weftOne.send, 32],
   ['floor2d', 'floor: 2 hops, last decodes+encodes', floor2d.send, 32],
   ['floor3', 'floor: 3 hops echo', floor3.send, 32],
   ['seed', 'weft: seed chain (gateway + 2)', weftSeed.send, 32],
-  ['ws', 'weft: same Flow, WebSocket door (bytes)', ws.send, 32],
-  ['http', 'weft: same Flow, HTTP door (JSON)', http.send(doorPort(one, 'http')), 32],
+  ['doors', 'weft: 3-door Flow, gRPC door', doorsGrpc.send, 32],
+  ['ws', 'weft: 3-door Flow, WebSocket door (bytes)', ws.send, 32],
+  ['http', 'weft: 3-door Flow, HTTP door (JSON)', http.send(doorPort(doors, 'http')), 32],
   ['floor2c1', 'floor: 2 hops echo', floor2.send, 1],
   ['onec1', 'weft: gateway + 1 no-op (gRPC door)', weftOne.send, 1],
 ];
@@ -149,9 +154,10 @@ for (let round = 1; round <= rounds; round++) {
   results.push(r);
 }
 rss.stop();
-for (const c of [floor2, floor2d, floor3, weftOne, weftSeed, ws]) c.close();
+for (const c of [floor2, floor2d, floor3, weftOne, doorsGrpc, weftSeed, ws]) c.close();
 await http.close();
 await one.close();
+await doors.close();
 await seed.close();
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -168,18 +174,27 @@ console.log(`gateway + 1 no-op / floor 2 hops + decode  c=32: ${f2(ratio('one', 
 console.log(
   `seed chain / floor 3 hops                  c=32: ${f2(ratio('seed', 'floor3'))}  (target ≥ 0.5)`,
 );
-console.log(`WebSocket door (bytes) / gRPC door         c=32: ${f2(ratio('ws', 'one'))}  (target ≥ 0.8)`);
-console.log(`HTTP door (JSON) / gRPC door               c=32: ${f2(ratio('http', 'one'))}`);
-// "Under that load": the gRPC points at c=32 of each Flow (one, seed), in round 1, before the same
-// Flow's HTTP door parsed JSON bodies (the heap V8 grows for those stays); the other doors beside.
-console.log('peak RSS, MiB (target < 150 each under the gRPC load):');
-console.log(
-  `  ${'process'.padEnd(40)} ${'gRPC c=32'.padStart(10)} ${'WebSocket'.padStart(10)} ${'HTTP JSON'.padStart(10)}`,
-);
+console.log(`WebSocket door (bytes) / gRPC door         c=32: ${f2(ratio('ws', 'doors'))}  (target ≥ 0.8)`);
+console.log(`HTTP door (JSON) / gRPC door               c=32: ${f2(ratio('http', 'doors'))}`);
+// "Under that load": the gRPC points at c=32 (the no-op and seed Flows); the 3-door Flow beside,
+// per door, in round 1 (before its HTTP door parsed JSON bodies: the heap V8 grows for those stays).
+console.log('peak RSS, MiB (target < 150 each under the gRPC load of the no-op and seed Flows):');
+const cols: [string, Key][] = [
+  ['gRPC c=32', 'one'],
+  ['seed c=32', 'seed'],
+  ['3 doors: gRPC', 'doors'],
+  ['WebSocket', 'ws'],
+  ['HTTP JSON', 'http'],
+];
+console.log(`  ${'process'.padEnd(36)}${cols.map(([c]) => c.padStart(15)).join('')}`);
 for (const [name, byPoint] of rss.peak) {
-  const at = (k: Key) => (byPoint.get(`${k}@1`)?.toFixed(0) ?? '-').padStart(10);
-  const grpc = name.startsWith('seed') ? at('seed') : at('one');
-  const other = (k: Key) => (name.startsWith('seed') ? '-'.padStart(10) : at(k));
-  console.log(`  ${name.padEnd(40)} ${grpc} ${other('ws')} ${other('http')}`);
+  const at = (k: Key) => (byPoint.get(`${k}@1`)?.toFixed(0) ?? '-').padStart(15);
+  const mine = (k: Key) =>
+    name.startsWith('no-op')
+      ? k === 'one'
+      : name.startsWith('seed')
+        ? k === 'seed'
+        : ['doors', 'ws', 'http'].includes(k);
+  console.log(`  ${name.padEnd(36)}${cols.map(([, k]) => (mine(k) ? at(k) : '-'.padStart(15))).join('')}`);
 }
 process.exit(0);

@@ -1,8 +1,10 @@
 import { createClient } from '@connectrpc/connect';
 import { createDataRequest, isErrorResponse, requestDocs } from '@weft/core';
-import { createWeftTransport, type WeftTransport } from '@weft/core/grpc';
-import { DocumentArray } from '@weft/docarray';
+import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { createLeanClient, createWeftTransport, type WeftTransport } from '@weft/core/grpc';
+import { DocumentArray, Tensor } from '@weft/docarray';
 import {
+  DataRequestProtoSchema,
   Health,
   HealthCheckResponse_ServingStatus,
   JinaDiscoverEndpointsRPC,
@@ -128,6 +130,49 @@ describe('serveExecutor', () => {
     const docs = new DocumentArray([{ text: 'same', tags: { n: 1 } }, { text: 'too' }]);
     const res = await c.process_single_data(createDataRequest({ endpoint: '/nothing', docs }));
     expect(requestDocs(res).toBytes()).toEqual(docs.toBytes());
+  });
+
+  it('answers a handler that returned nothing and never read its documents with the request bytes', async () => {
+    class Quiet extends Executor {
+      @requests({ on: '/quiet' })
+      quiet(_docs: DocumentArray, ctx: RequestContext) {
+        (ctx.parameters as { touched?: boolean }).touched = true; // parameters changes do not travel back
+      }
+      @requests({ on: '/read' })
+      read(docs: DocumentArray) {
+        void docs.length; // reads (decodes) the documents, changes nothing
+      }
+      @requests({ on: '/tell' })
+      tell() {
+        return { said: 'yes' };
+      }
+    }
+    await start(Quiet);
+    const lean = createLeanClient(`http://127.0.0.1:${worker!.port}`);
+    try {
+      const PATH = '/jina.JinaSingleDataRequestRPC/process_single_data';
+      const docs = new DocumentArray([{ text: 'same', embedding: new Tensor(new Float32Array(16), [16]) }]);
+      for (const endpoint of ['/quiet', '/nothing']) {
+        const bytes = toBinary(
+          DataRequestProtoSchema,
+          createDataRequest({ endpoint, docs, parameters: { k: 1 } }),
+        );
+        const answer = await lean.unary(PATH, bytes);
+        expect(Buffer.from(answer.message).equals(Buffer.from(bytes))).toBe(true);
+      }
+      const read = toBinary(DataRequestProtoSchema, createDataRequest({ endpoint: '/read', docs }));
+      const r = fromBinary(DataRequestProtoSchema, (await lean.unary(PATH, read)).message);
+      expect(requestDocs(r).texts).toEqual(['same']);
+      const tell = toBinary(DataRequestProtoSchema, createDataRequest({ endpoint: '/tell', docs }));
+      const told = fromBinary(DataRequestProtoSchema, (await lean.unary(PATH, tell)).message);
+      expect((told.parameters as { __results__: Record<string, unknown> }).__results__['echo/rep-0']).toEqual(
+        {
+          said: 'yes',
+        },
+      );
+    } finally {
+      lean.close();
+    }
   });
 
   it('answers endpoint discovery, _status and health', async () => {

@@ -336,12 +336,20 @@ export async function serveExecutor(options: WorkerOptions): Promise<Worker> {
     return errorStatus(e, name);
   }
 
+  /** Requests answered exactly as they came: the lean path sends their bytes back, encoding nothing. */
+  const untouched = new WeakSet<DataRequestProto>();
+  const answer = (bytes: Uint8Array, res: DataRequestProto) =>
+    untouched.has(res) ? bytes : encodeResponse(res);
+
   async function handle(req: DataRequestProto, ctx: CallContext, parts?: DataRequestProto[]) {
     enter();
     try {
       const endpoint = requestEndpoint(req);
       const method = methodOf(endpoint);
-      if (method === undefined) return req; // no binding: pass through unchanged
+      if (method === undefined) {
+        untouched.add(req); // no binding: pass through unchanged
+        return req;
+      }
       const params = (req.parameters ?? {}) as JsonObject;
       try {
         if (isStreamingMethod(fnOf(method))) {
@@ -370,9 +378,13 @@ export async function serveExecutor(options: WorkerOptions): Promise<Worker> {
             normalizeResult(await fnOf(method).call(executor, docs, rctx)),
           );
         }
+        const given = req.data?.documents.case === 'docsBytes' ? req.data.documents.value : undefined;
         if (result instanceof DocumentArray) setResponseDocs(req, result);
         else {
           setResponseDocs(req, docs);
+          // A handler that returned nothing and never read its (lazy) documents changed nothing.
+          if (result === undefined && given !== undefined && req.data?.documents.value === given)
+            untouched.add(req);
           if (result !== undefined) {
             const results = { ...((params[RESULTS_KEY] as JsonObject | undefined) ?? {}) };
             results[runtimeName] = result;
@@ -488,11 +500,11 @@ export async function serveExecutor(options: WorkerOptions): Promise<Worker> {
       // The hot methods skip connect: bytes in, documents decoded once, bytes out.
       unary: {
         '/jina.JinaSingleDataRequestRPC/process_single_data': async (bytes, ctx) =>
-          encodeResponse(await handle(decodeRequest(bytes), ctx)),
+          answer(bytes, await handle(decodeRequest(bytes), ctx)),
       },
       bidi: {
         '/jina.JinaRPC/Call': async function* (requests, ctx) {
-          for await (const bytes of requests) yield encodeResponse(await handle(decodeRequest(bytes), ctx));
+          for await (const bytes of requests) yield answer(bytes, await handle(decodeRequest(bytes), ctx));
         },
       },
       port: options.port ?? 0,
