@@ -71,18 +71,43 @@ export function writeFrame(stream: http2.Http2Stream, message: LeanMessage, end:
     }
     return stream.write(framed);
   }
+  // The frame prefix and small parts (a request's head, a field prefix) are joined into one
+  // buffer; large parts are written as they are. Fewer, larger writes mean fewer DATA frames.
+  const chunks: Uint8Array[] = [];
+  let small: Uint8Array[] = [framePrefix(size)];
+  let smallSize = 5;
+  const flush = () => {
+    if (small.length === 1) chunks.push(small[0]!);
+    else if (small.length > 1) chunks.push(Buffer.concat(small, smallSize));
+    small = [];
+    smallSize = 0;
+  };
+  for (const part of message instanceof Uint8Array ? [message] : message) {
+    if (part.byteLength === 0) continue;
+    if (part.byteLength >= COPY_BELOW) {
+      flush();
+      chunks.push(part);
+    } else {
+      small.push(part);
+      smallSize += part.byteLength;
+    }
+  }
+  flush();
+  stream.cork();
+  let ok = true;
+  for (let i = 0; i < chunks.length - 1; i++) ok = stream.write(chunks[i]!);
+  const last = chunks[chunks.length - 1]!;
+  if (end) stream.end(last);
+  else ok = stream.write(last);
+  stream.uncork();
+  return end ? true : ok;
+}
+
+function framePrefix(size: number): Buffer {
   const prefix = Buffer.allocUnsafe(5);
   prefix[0] = 0;
   prefix.writeUInt32BE(size, 1);
-  stream.write(prefix);
-  const parts = message instanceof Uint8Array ? [message] : message.filter((p) => p.byteLength > 0);
-  for (let i = 0; i < parts.length - 1; i++) stream.write(parts[i]!);
-  const last = parts[parts.length - 1]!;
-  if (end) {
-    stream.end(last);
-    return true;
-  }
-  return stream.write(last);
+  return prefix;
 }
 
 /**
