@@ -31,9 +31,14 @@ const r = await runLoad(
     sent++;
     return client.call(framed);
   },
-  { concurrency: Number(process.env.BENCH_CONCURRENCY ?? 32), durationMs: Number(process.env.BENCH_MS ?? 4000) },
+  {
+    concurrency: Number(process.env.BENCH_CONCURRENCY ?? 32),
+    durationMs: Number(process.env.BENCH_MS ?? 4000),
+  },
 );
-console.log(`flow (${kind}), c=${process.env.BENCH_CONCURRENCY ?? 32}: ${fmt(r)}; ${sent} requests in all (with warm-up)`);
+console.log(
+  `flow (${kind}), c=${process.env.BENCH_CONCURRENCY ?? 32}: ${fmt(r)}; ${sent} requests in all (with warm-up)`,
+);
 client.close();
 await flow.close();
 for (const f of readdirSync(out).filter((f) => f.endsWith('.cpuprofile'))) {
