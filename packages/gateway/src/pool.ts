@@ -86,8 +86,10 @@ class Replica {
   constructor(
     readonly address: string,
     tls: PoolTls | undefined,
+    /** Under TLS, the DNS name `address` was resolved from: the certificate must carry it. */
+    servername?: string,
   ) {
-    const opts = typeof tls === 'object' ? tls : {};
+    const opts = { ...(typeof tls === 'object' ? tls : {}), ...(tls && servername ? { servername } : {}) };
     const url = `${tls ? 'https' : 'http'}://${address}`;
     this.lean = createLeanClient(url, opts);
     this.transport = createWeftTransport(url, opts);
@@ -168,7 +170,7 @@ export class DeploymentPool {
     this.#observer = observer;
     const literal = addresses.every((a) => {
       const host = hostOf(a);
-      return isIP(host) !== 0 || host === 'localhost' || options.tls;
+      return isIP(host) !== 0 || host === 'localhost';
     });
     if (literal) {
       this.#replicas = addresses.map((a) => new Replica(a, options.tls));
@@ -180,10 +182,12 @@ export class DeploymentPool {
 
   async #resolve(): Promise<void> {
     const expanded: string[] = [];
+    // Under TLS, each resolved address is verified against the name it came from.
+    const names = new Map<string, string>();
     let failed = false;
     for (const a of this.addresses) {
       const host = hostOf(a);
-      if (isIP(host) !== 0 || host === 'localhost' || this.#options.tls) {
+      if (isIP(host) !== 0 || host === 'localhost') {
         expanded.push(a);
         continue;
       }
@@ -192,7 +196,11 @@ export class DeploymentPool {
           ? await this.#options.resolve(host)
           : (await lookup(host, { all: true })).map((x) => x.address);
         const port = a.slice(a.lastIndexOf(':') + 1);
-        for (const ip of all) expanded.push(isIP(ip) === 6 ? `[${ip}]:${port}` : `${ip}:${port}`);
+        for (const ip of all) {
+          const address = isIP(ip) === 6 ? `[${ip}]:${port}` : `${ip}:${port}`;
+          expanded.push(address);
+          names.set(address, host);
+        }
       } catch {
         failed = true;
         expanded.push(a); // calls will fail as UNAVAILABLE naming the address
@@ -202,7 +210,9 @@ export class DeploymentPool {
     // A failed lookup keeps the replicas we know rather than dropping them.
     if (!(failed && this.#replicas.length)) {
       const known = new Map(this.#replicas.map((r) => [r.address, r]));
-      const next = [...new Set(expanded)].map((a) => known.get(a) ?? new Replica(a, this.#options.tls));
+      const next = [...new Set(expanded)].map(
+        (a) => known.get(a) ?? new Replica(a, this.#options.tls, names.get(a)),
+      );
       for (const r of this.#replicas) if (!next.includes(r)) r.close();
       this.#replicas = next;
     }

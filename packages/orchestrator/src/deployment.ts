@@ -23,7 +23,7 @@ import {
   portList,
   type TlsFiles,
 } from './options.js';
-import { planDeployment } from './plan.js';
+import { planContext, planDeployment } from './plan.js';
 import type { RuntimeProcess } from './runtime-process.js';
 import { serveRoleIfChild } from './serve-role.js';
 import { checkInternalTls } from './tls-check.js';
@@ -194,17 +194,10 @@ export class Deployment {
     const timeoutReady = this.#options.timeoutReady ?? 60_000;
     if (this.#options.internalTls)
       checkInternalTls(this.#options.internalTls, `Deployment '${this.name}': internalTls`, '127.0.0.1');
-    const plan = await planDeployment(this.#normalized, {
-      baseDir: this.#baseDir,
-      creator: this.#creator,
-      tls: this.#options.internalTls,
-      process: {
-        env: this.#options.env,
-        log: this.#options.log,
-        restart: this.#options.restart ?? true,
-        timeoutReady,
-      },
-    });
+    const plan = await planDeployment(
+      this.#normalized,
+      planContext(this.#options, this.#baseDir, this.#creator),
+    );
     this.#runtimes = [...plan.workers, ...(plan.head ? [plan.head] : [])];
     try {
       await Promise.all(plan.workers.map((r) => r.start(timeoutReady)));

@@ -15,7 +15,7 @@ import {
   normalizeDeployment,
 } from './options.js';
 import { flowchartSvg } from './flowchart-svg.js';
-import { type PlanContext, planDeployment } from './plan.js';
+import { planContext, planDeployment } from './plan.js';
 import { freePort } from './ports.js';
 import type { GatewayRole, RuntimeSecrets } from './role.js';
 import { RuntimeProcess, type RuntimeState } from './runtime-process.js';
@@ -216,17 +216,7 @@ export class Flow {
     const secrets: RuntimeSecrets = { tokens: flowTokens(this.#options.auth) };
     this.#state = 'starting';
     const timeoutReady = this.#options.timeoutReady ?? 60_000;
-    const ctx: PlanContext = {
-      baseDir: this.#baseDir,
-      creator: this.#creator,
-      tls: this.#options.internalTls,
-      process: {
-        env: this.#options.env,
-        log: this.#options.log,
-        restart: this.#options.restart ?? true,
-        timeoutReady,
-      },
-    };
+    const ctx = planContext(this.#options, this.#baseDir, this.#creator);
     try {
       const addresses: Record<string, string[]> = {};
       const conditions: Record<string, JsonObject> = {};

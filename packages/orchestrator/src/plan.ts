@@ -13,6 +13,34 @@ export interface PlanContext {
   tls?: TlsFiles;
 }
 
+/** What a Flow or a standalone Deployment says about the processes it starts. */
+export interface ProcessSettings {
+  internalTls?: TlsFiles;
+  env?: RuntimeProcessOptions['env'];
+  log?: RuntimeProcessOptions['log'];
+  restart?: boolean;
+  timeoutReady?: number;
+}
+
+/** The {@link PlanContext} of a Flow's or a standalone Deployment's options. */
+export function planContext(
+  options: ProcessSettings,
+  baseDir: string,
+  creator: string | undefined,
+): PlanContext {
+  return {
+    baseDir,
+    creator,
+    tls: options.internalTls,
+    process: {
+      env: options.env,
+      log: options.log,
+      restart: options.restart ?? true,
+      timeoutReady: options.timeoutReady ?? 60_000,
+    },
+  };
+}
+
 /** The processes of one deployment and the address(es) its upstream calls. */
 export interface DeploymentPlan {
   /** Executor processes (replicas of every shard, uses-before/after). */

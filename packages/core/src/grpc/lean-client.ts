@@ -36,6 +36,8 @@ export interface LeanClientOptions {
   key?: string | Buffer;
   /** Skip certificate verification (tests only). @default false */
   insecureSkipVerify?: boolean;
+  /** Name the server's certificate must carry (and SNI), when the URL holds an address resolved from it. @default the URL's host */
+  servername?: string;
 }
 
 /** Options of one {@link LeanClient.unary} call. */
@@ -136,6 +138,7 @@ class LeanClientImpl implements LeanClient {
       maxSessionMemory: options.maxSessionMemoryMb ?? DEFAULT_MAX_SESSION_MEMORY_MB,
       ...(options.ca ? { ca: options.ca } : {}),
       ...(options.cert && options.key ? { cert: options.cert, key: options.key } : {}),
+      ...(options.servername ? { servername: options.servername } : {}),
       ...(options.insecureSkipVerify ? { rejectUnauthorized: false } : {}),
     };
   }

@@ -34,6 +34,8 @@ export interface WeftTransportOptions {
   key?: string | Buffer;
   /** Skip certificate verification (tests only). @default false */
   insecureSkipVerify?: boolean;
+  /** Name the server's certificate must carry (and SNI), when `baseUrl` holds an address resolved from it. @default the URL's host */
+  servername?: string;
 }
 
 /** A gRPC transport plus the HTTP/2 session it owns. */
@@ -54,6 +56,7 @@ export function createWeftTransport(baseUrl: string, options: WeftTransportOptio
     settings: { initialWindowSize: HTTP2_WINDOW_BYTES },
     ...(options.ca ? { ca: options.ca } : {}),
     ...(options.cert && options.key ? { cert: options.cert, key: options.key } : {}),
+    ...(options.servername ? { servername: options.servername } : {}),
     ...(options.insecureSkipVerify ? { rejectUnauthorized: false } : {}),
   };
   const sessionManager = new GuardedHttp2SessionManager(

@@ -74,7 +74,7 @@ export function makePki(): TestPki {
       join(dir, `${name}.csr`),
       '-subj',
       `/CN=${name}`,
-      ...(opts.server ? ['-addext', 'subjectAltName=IP:127.0.0.1'] : []),
+      ...(opts.server ? ['-addext', 'subjectAltName=IP:127.0.0.1,DNS:executor.weft.test'] : []),
     ]);
     ssl([
       'ca',
