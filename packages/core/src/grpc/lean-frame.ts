@@ -24,7 +24,7 @@ export function encodeFrame(message: Uint8Array): Buffer {
   return out;
 }
 
-/** Messages up to this size are copied into one framed buffer; larger ones are written after a separate 5-byte prefix. */
+/** Parts of a message under this size are joined (after the frame prefix) into one buffer; larger ones are written as they are. */
 const COPY_BELOW = 16 * 1024;
 
 /**
@@ -47,32 +47,14 @@ export function isLeanMessage(value: unknown): value is LeanMessage {
 }
 
 /**
- * Writes one message as a gRPC frame on an HTTP/2 stream, without copying a large message or
- * joining its parts, and ends the stream after it when `end` is set. Returns what the last
- * `write` returned (false: wait for 'drain').
+ * Writes one message as a gRPC frame on an HTTP/2 stream, and ends the stream after it when `end`
+ * is set. The frame prefix and every run of parts under 16 KiB (a whole small message, a
+ * request's head and field prefix) are joined into one buffer; larger parts are written as they
+ * are, never copied. Returns what the last `write` returned (false: wait for 'drain').
  */
 export function writeFrame(stream: http2.Http2Stream, message: LeanMessage, end: boolean): boolean {
   const size = messageSize(message);
-  if (size < COPY_BELOW) {
-    const framed = Buffer.allocUnsafe(5 + size);
-    framed[0] = 0;
-    framed.writeUInt32BE(size, 1);
-    if (message instanceof Uint8Array) framed.set(message, 5);
-    else {
-      let at = 5;
-      for (const part of message) {
-        framed.set(part, at);
-        at += part.byteLength;
-      }
-    }
-    if (end) {
-      stream.end(framed);
-      return true;
-    }
-    return stream.write(framed);
-  }
-  // The frame prefix and small parts (a request's head, a field prefix) are joined into one
-  // buffer; large parts are written as they are. Fewer, larger writes mean fewer DATA frames.
+  // Fewer, larger writes mean fewer DATA frames.
   const chunks: Uint8Array[] = [];
   let small: Uint8Array[] = [framePrefix(size)];
   let smallSize = 5;
