@@ -1,20 +1,17 @@
-import { create, type JsonObject } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { compressionGzip, createGrpcTransport } from '@connectrpc/connect-node';
-import { newRequestId } from '@weft/core';
-import { Document } from '@weft/docarray';
+import type { Document } from '@weft/docarray';
 import { DEFAULT_MAX_MESSAGE_BYTES, GuardedHttp2SessionManager, HTTP2_WINDOW_BYTES } from '@weft/core/grpc';
 import {
   type DataRequestProto,
-  DataRequestProtoSchema,
   JinaGatewayDryRunRPC,
   JinaRPC,
   JinaSingleDataRequestRPC,
   JinaSingleDocumentRequestRPC,
-  StatusProto_StatusCode,
 } from '@weft/proto';
 import { Channel } from './channel.js';
-import { ExecutorError, isDroppedConnection } from './errors.js';
+import { streamDocAnswer, streamDocRequest } from './stream-doc.js';
+import { isDroppedConnection } from './errors.js';
 import { expectsTlsError, speaksTls } from './tls-probe.js';
 import type { ResolvedClientOptions } from './options.js';
 import type { CallOptions, ClientTransport, DuplexSession } from './transport.js';
@@ -139,23 +136,11 @@ export function createGrpcClientTransport(o: ResolvedClientOptions): ClientTrans
       });
     },
     async *streamDoc(endpoint, doc: Document, extra, call) {
-      const req = {
-        header: { requestId: newRequestId(), execEndpoint: endpoint, targetExecutor: extra.targetExecutor },
-        parameters: { __results__: {}, ...(extra.parameters ?? {}) } as JsonObject,
-        document: doc.toProto(),
-      };
+      const req = streamDocRequest(endpoint, doc, extra);
       const used = gen;
       for await (const res of watched(used, used.docs.stream_doc(req, opts(call, used)), call.signal)) {
-        if (res.header?.status?.code === StatusProto_StatusCode.ERROR) {
-          throw new ExecutorError(
-            create(DataRequestProtoSchema, {
-              header: res.header,
-              parameters: res.parameters,
-              routes: res.routes,
-            }),
-          );
-        }
-        if (res.document) yield Document.fromProto(res.document);
+        const d = streamDocAnswer(res);
+        if (d) yield d;
       }
     },
     close() {

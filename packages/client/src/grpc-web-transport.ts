@@ -1,18 +1,14 @@
-import { create, type JsonObject } from '@bufbuild/protobuf';
 import { createClient } from '@connectrpc/connect';
 import { type UniversalClientFn, universalClientResponseFromFetch } from '@connectrpc/connect/protocol';
 import { createTransport } from '@connectrpc/connect/protocol-grpc-web';
-import { newRequestId } from '@weft/core';
-import { Document } from '@weft/docarray';
 import {
   type DataRequestProto,
-  DataRequestProtoSchema,
   JinaGatewayDryRunRPC,
   JinaSingleDataRequestRPC,
   JinaSingleDocumentRequestRPC,
-  StatusProto_StatusCode,
 } from '@weft/proto';
-import { ExecutorError, plaintextToTlsError, tlsPortAnswer } from './errors.js';
+import { streamDocAnswer, streamDocRequest } from './stream-doc.js';
+import { plaintextToTlsError, tlsPortAnswer } from './errors.js';
 import type { ResolvedClientOptions } from './options.js';
 import type { CallOptions, ClientTransport } from './transport.js';
 
@@ -90,22 +86,10 @@ export function createGrpcWebTransport(o: ResolvedClientOptions, fetchImpl: type
     unary: (req: DataRequestProto, call: CallOptions) => single.process_single_data(req, opts(call)),
     dryRun: (call) => dry.dry_run({}, opts(call)),
     async *streamDoc(endpoint, doc, extra, call) {
-      const req = {
-        header: { requestId: newRequestId(), execEndpoint: endpoint, targetExecutor: extra.targetExecutor },
-        parameters: { __results__: {}, ...(extra.parameters ?? {}) } as JsonObject,
-        document: doc.toProto(),
-      };
+      const req = streamDocRequest(endpoint, doc, extra);
       for await (const res of docs.stream_doc(req, opts(call))) {
-        if (res.header?.status?.code === StatusProto_StatusCode.ERROR) {
-          throw new ExecutorError(
-            create(DataRequestProtoSchema, {
-              header: res.header,
-              parameters: res.parameters,
-              routes: res.routes,
-            }),
-          );
-        }
-        if (res.document) yield Document.fromProto(res.document);
+        const d = streamDocAnswer(res);
+        if (d) yield d;
       }
     },
     close: () => {},
