@@ -6,6 +6,8 @@ import {
   type LeanCallContext,
   registerHealth,
   ServingStatus,
+  decodeDataRequest,
+  encodeDataRequest,
   grpcServerTls,
   type ServerTlsMaterial,
   startLeanGrpcServer,
@@ -42,7 +44,7 @@ import {
 } from './executor.js';
 import { type LoadExecutorOptions, type ExecutorUses, loadExecutorClass } from './loader.js';
 import { Mutex } from './mutex.js';
-import { decodeRequest, docsOf, encodeResponse } from './lean-request.js';
+import { docsOf } from './lean-request.js';
 import { setResponseDocs } from './response-docs.js';
 
 /** Options of {@link serveExecutor}. */
@@ -339,7 +341,7 @@ export async function serveExecutor(options: WorkerOptions): Promise<Worker> {
   /** Requests answered exactly as they came: the lean path sends their bytes back, encoding nothing. */
   const untouched = new WeakSet<DataRequestProto>();
   const answer = (bytes: Uint8Array, res: DataRequestProto) =>
-    untouched.has(res) ? bytes : encodeResponse(res);
+    untouched.has(res) ? bytes : encodeDataRequest(res);
 
   async function handle(req: DataRequestProto, ctx: CallContext, parts?: DataRequestProto[]) {
     enter();
@@ -500,11 +502,12 @@ export async function serveExecutor(options: WorkerOptions): Promise<Worker> {
       // The hot methods skip connect: bytes in, documents decoded once, bytes out.
       unary: {
         '/jina.JinaSingleDataRequestRPC/process_single_data': async (bytes, ctx) =>
-          answer(bytes, await handle(decodeRequest(bytes), ctx)),
+          answer(bytes, await handle(decodeDataRequest(bytes), ctx)),
       },
       bidi: {
         '/jina.JinaRPC/Call': async function* (requests, ctx) {
-          for await (const bytes of requests) yield answer(bytes, await handle(decodeRequest(bytes), ctx));
+          for await (const bytes of requests)
+            yield answer(bytes, await handle(decodeDataRequest(bytes), ctx));
         },
       },
       port: options.port ?? 0,

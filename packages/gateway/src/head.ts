@@ -174,7 +174,13 @@ export async function startHead(options: HeadOptions): Promise<Head> {
   };
   let server: GrpcServer;
   try {
-    server = await serve(routes, options.port ?? 0, options.host, tls);
+    // Plaintext, TLS, or (with a CA) mutual TLS.
+    server = await startGrpcServer({
+      routes,
+      port: options.port ?? 0,
+      host: options.host,
+      ...(tls ? { tls: grpcServerTls(tls) } : {}),
+    });
   } catch (err) {
     for (const p of all) p.close();
     throw err;
@@ -193,14 +199,4 @@ export async function startHead(options: HeadOptions): Promise<Head> {
     [Symbol.asyncDispose]: () => head.close(),
   };
   return head;
-}
-
-/** The head's gRPC server: plaintext, TLS, or (with a CA) mutual TLS. */
-function serve(
-  routes: (router: ConnectRouter) => void,
-  port: number,
-  host: string | undefined,
-  tls: ReturnType<typeof readTlsFiles> | undefined,
-): Promise<GrpcServer> {
-  return startGrpcServer({ routes, port, host, ...(tls ? { tls: grpcServerTls(tls) } : {}) });
 }
