@@ -4,9 +4,6 @@
 // same requests (docs as docs_bytes, at most 100 in flight) straight to the gateway's Call.
 // Runs interleaved (raw, weft, raw, weft, …) so that load from other processes hits both alike.
 // Run: npx tsx benchmarks/src/client-stream.ts   (CLIENT_BENCH_DOCS, CLIENT_BENCH_ROUNDS to change)
-import { type ChildProcess, fork } from 'node:child_process';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { create } from '@bufbuild/protobuf';
 import { createClient } from '@connectrpc/connect';
 import { Client } from '@weft/client';
@@ -14,35 +11,15 @@ import { createDataRequest, requestDocs } from '@weft/core';
 import { createWeftTransport } from '@weft/core/grpc';
 import type { Document } from '@weft/docarray';
 import { type DataRequestProto, DataRequestProto_DataContentProtoSchema, JinaRPC } from '@weft/proto';
+import { forkScript, freePort, stopChildren } from './children.js';
 import { makeDocs } from './payload.js';
 
 const TOTAL = Number(process.env.CLIENT_BENCH_DOCS ?? 100_000);
 const ROUNDS = Number(process.env.CLIENT_BENCH_ROUNDS ?? 3);
 const SIZE = 100;
 const PREFETCH = 100;
-const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
-const children: ChildProcess[] = [];
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function start(args: string[]): Promise<any> {
-  const child = fork(here('./gateway-roles.ts'), args, { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    child.once('message', resolve);
-    child.once('exit', (code) => reject(new Error(`gateway-roles ${args[0]} exited with ${code}`)));
-  });
-}
+const start = async (args: string[]): Promise<any> => (await forkScript('./gateway-roles.ts', args)).msg;
 
 // 10 distinct batches of 100 documents, reused round-robin (100 000 fresh 512-dim documents would
 // need 200 MB before the first byte is sent).
@@ -134,5 +111,5 @@ const [r, w] = [median(rawRates), median(weftRates)];
 console.log(
   `median: raw connect-node ${r.toFixed(0)} docs/s, @weft/client ${w.toFixed(0)} docs/s, ratio ${(w / r).toFixed(2)} (target ≥ 0.7)`,
 );
-for (const c of children) c.kill('SIGTERM');
+stopChildren();
 process.exit(0);

@@ -8,7 +8,8 @@ import { toBinary } from '@bufbuild/protobuf';
 import { Flow } from '@weft/orchestrator';
 import { DataRequestProtoSchema } from '@weft/proto';
 import { BarExec, FooExec } from './executors.js';
-import { FloorClient, frame } from './h2-floor.js';
+import { encodeFrame } from '@weft/core/grpc';
+import { FloorClient } from './h2-floor.js';
 import { fmt, runLoad } from './load.js';
 import { NoOp } from './noop-executor.js';
 import { makeRequest } from './payload.js';
@@ -24,7 +25,7 @@ const flow =
 await flow.start();
 delete process.env.WEFT_RUNTIME_NODE_ARGS;
 const client = new FloorClient(flow.port!);
-const framed = frame(toBinary(DataRequestProtoSchema, makeRequest(32, 512)));
+const framed = encodeFrame(toBinary(DataRequestProtoSchema, makeRequest(32, 512)));
 let sent = 0;
 const r = await runLoad(
   () => {

@@ -6,43 +6,19 @@
 //  4. Added p50 latency per extra deployment in a chain (gRPC, concurrency 1, chains of 1–4).
 // 32-doc requests, 512-dim float32 embeddings, concurrency 32, every server in its own process.
 // Run: npx tsx benchmarks/src/gateway-doors.ts   (BENCH_MS sets the measuring time per point)
-import { type ChildProcess, fork } from 'node:child_process';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { createWeftTransport } from '@weft/core/grpc';
 import { JinaSingleDataRequestRPC } from '@weft/proto';
 import WebSocket from 'ws';
+import { forkScript, freePort } from './children.js';
 import { httpDoorClient } from './http-door-client.js';
 import { fmt, type LoadResult, runLoad } from './load.js';
 import { makeDocs, makeRequest } from './payload.js';
 
 const durationMs = Number(process.env.BENCH_MS ?? 4000);
-const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
-const children: ChildProcess[] = [];
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function start(script: string, args: string[]): Promise<{ child: ChildProcess; msg: any }> {
-  const child = fork(here(script), args, { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
-  children.push(child);
-  const msg = await new Promise((resolve, reject) => {
-    child.once('message', resolve);
-    child.once('exit', (code) => reject(new Error(`${script} ${args[0]} exited with ${code}`)));
-  });
-  return { child, msg };
-}
+const start = (script: string, args: string[]) => forkScript<any>(script, args);
 
 function stop(...cs: { child: ChildProcess }[]) {
   for (const c of cs) c.child.kill('SIGTERM');

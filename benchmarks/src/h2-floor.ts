@@ -3,19 +3,11 @@
 import * as http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { encodeFrame } from '@weft/core/grpc';
 import { DataRequestProtoSchema } from '@weft/proto';
 
 const WINDOW = 16 * 1024 * 1024;
 const PATH = '/jina.JinaSingleDataRequestRPC/process_single_data';
-
-/** Wraps a message in one gRPC frame (uncompressed flag + big-endian length). */
-export function frame(message: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(5 + message.length);
-  out[0] = 0;
-  out.writeUInt32BE(message.length, 1);
-  out.set(message, 5);
-  return out;
-}
 
 function readAll(stream: http2.Http2Stream): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -105,5 +97,5 @@ export function forwardTo(port: number): FloorHandler {
 /** Decode + re-encode with protobuf-es: the floor for an executor that touches the documents. */
 export const decodeEncode: FloorHandler = (b) => {
   const msg = fromBinary(DataRequestProtoSchema, b.subarray(5));
-  return frame(toBinary(DataRequestProtoSchema, msg));
+  return encodeFrame(toBinary(DataRequestProtoSchema, msg));
 };

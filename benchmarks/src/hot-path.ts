@@ -8,38 +8,26 @@
 //    serves all three doors
 //  - peak RSS of every gateway and executor during its Flow's points
 // Run: npx tsx benchmarks/src/hot-path.ts   (BENCH_MS per point, BENCH_ROUNDS rounds)
-import { type ChildProcess, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { create, toBinary } from '@bufbuild/protobuf';
-import { decodeDataRequest, splitDataRequest } from '@weft/core/grpc';
+import { decodeDataRequest, splitDataRequest, encodeFrame } from '@weft/core/grpc';
 import { Flow } from '@weft/orchestrator';
 import { DataRequestProtoSchema } from '@weft/proto';
 import WebSocket from 'ws';
+import { forkScript } from './children.js';
 import { importCompiled } from './compiled.js';
-import { FloorClient, frame } from './h2-floor.js';
+import { FloorClient } from './h2-floor.js';
 import { httpDoorClient } from './http-door-client.js';
 import { fmt, type LoadResult, runLoad } from './load.js';
 import { makeRequest } from './payload.js';
 
 const durationMs = Number(process.env.BENCH_MS ?? 3000);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const children: ChildProcess[] = [];
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
-
-async function floorServer(kind: 'echo' | 'decode' | 'forward', next?: number): Promise<number> {
-  const c = fork(fileURLToPath(new URL('./floor-server.ts', import.meta.url)), [kind, String(next ?? '')], {
-    stdio: 'inherit',
-  });
-  children.push(c);
-  const msg = await new Promise<{ port: number }>((r) => c.once('message', r as (m: unknown) => void));
-  return msg.port;
-}
+const floorServer = async (kind: 'echo' | 'decode' | 'forward', next?: number) =>
+  (await forkScript<{ port: number }>('./floor-server.ts', [kind, String(next ?? '')])).msg.port;
 
 const request32 = makeRequest(32, 512);
-const framed = frame(toBinary(DataRequestProtoSchema, request32));
+const framed = encodeFrame(toBinary(DataRequestProtoSchema, request32));
 const grpcClient = (port: number) => {
   const c = new FloorClient(port);
   return { send: () => c.call(framed), close: () => c.close() };

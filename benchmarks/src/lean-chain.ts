@@ -5,30 +5,24 @@
 // rewrites the head both ways (a route, as a gateway does) and passes the documents on as bytes. Weft's connect-node settings
 // (startGrpcServer + createWeftTransport, decoding and re-encoding) run beside them as "before".
 // Run: npx tsx benchmarks/src/lean-chain.ts   (BENCH_MS per point, default 4000)
-import { type ChildProcess, fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { toBinary } from '@bufbuild/protobuf';
 import { DataRequestProtoSchema } from '@weft/proto';
-import { FloorClient, frame } from './h2-floor.js';
+import { encodeFrame } from '@weft/core/grpc';
+import { FloorClient } from './h2-floor.js';
 import { fmt, type LoadResult, runLoad } from './load.js';
+import { forkScript, stopChildren } from './children.js';
 import { makeRequest } from './payload.js';
 
 const durationMs = Number(process.env.BENCH_MS ?? 4000);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 4);
-const children: ChildProcess[] = [];
-
-async function start(script: string, args: string[]): Promise<number> {
-  const c = fork(fileURLToPath(new URL(script, import.meta.url)), args, { stdio: 'inherit' });
-  children.push(c);
-  const msg = await new Promise<{ port: number }>((r) => c.once('message', r as (m: unknown) => void));
-  return msg.port;
-}
+const start = async (script: string, args: string[]) =>
+  (await forkScript<{ port: number }>(script, args)).msg.port;
 const floor = (role: 'echo' | 'forward', next?: number) =>
   start('./floor-server.ts', [role, String(next ?? '')]);
 const node = (stack: 'lean' | 'connect', role: 'echo' | 'forward' | 'gateway', next?: number) =>
   start('./lean-node.ts', [stack, role, String(next ?? '')]);
 
-const framed = frame(toBinary(DataRequestProtoSchema, makeRequest(32, 512)));
+const framed = encodeFrame(toBinary(DataRequestProtoSchema, makeRequest(32, 512)));
 
 // Every chain runs at once (idle ones cost nothing); the points are measured in `rounds` short
 // slices, round-robin, so that load from other processes on the machine hits all chains alike.
@@ -57,7 +51,7 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 for (const c of clients) c.close();
-for (const c of children) c.kill();
+stopChildren();
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 /** All slices of a point together: total requests over total time; p50/p99 the median of the slices'. */
